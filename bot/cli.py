@@ -1,0 +1,176 @@
+"""`blcheck`: the command line over the same core the Slack bot uses.
+
+Exit codes are a contract for scripts and monitoring: 0 clean, 1 listed somewhere, 2 bad input
+(takes precedence), 3 nothing listed but some lists could not be checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import time
+from collections.abc import Sequence
+
+from bot import config
+from bot.dnsbl.catalog import Catalog, catalog_from_env
+from bot.dnsbl.checker import Checker
+from bot.dnsbl.health import HealthMonitor
+from bot.dnsbl.transport import DnsClient
+from bot.errors import BlcheckError, TargetError
+from bot.render.plain import render_text, run_json
+from bot.targets import USAGE, parse_targets
+
+EXIT_CLEAN, EXIT_LISTED, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--nameserver", action="append", default=[], metavar="HOST[:PORT]",
+                   help="resolver to query (repeatable; default BLCHECK_NAMESERVERS, else the "
+                        "system resolver)")
+    p.add_argument("--catalog", action="append", default=[], metavar="FILE",
+                   help="extra catalog file merged over the built-in lists (repeatable)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--timeout", default=None, metavar="S",
+                   help="seconds one query may take, its one retry included (default 2)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="blcheck", description="DNS blocklist checks for mail admins.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="check addresses, ranges, hosts, domains or emails")
+    check.add_argument("targets", nargs="+", metavar="TARGET")
+    check.add_argument("--lists", default="", metavar="ID,...", help="only these lists")
+    _common(check)
+    lists = sub.add_parser("lists", help="show the catalog")
+    lists.add_argument("--health", action="store_true", help="probe every list's test points")
+    _common(lists)
+    demo = sub.add_parser("demo-server", help="serve the catalog's zones on loopback (rbldnsd)")
+    demo.add_argument("--port", type=int, default=0)
+    demo.add_argument("--catalog", action="append", default=[], metavar="FILE")
+    return parser
+
+
+def _catalog(args: argparse.Namespace) -> Catalog:
+    catalog = catalog_from_env(args.catalog)
+    ids = getattr(args, "lists", "")
+    return catalog.select(ids.split(",")) if ids else catalog
+
+
+async def _check(args: argparse.Namespace) -> int:
+    words = [w for t in args.targets for w in t.split(",") if w.strip()]
+    try:
+        targets, errors = parse_targets(words)
+    except TargetError as exc:
+        targets, errors = [], [exc]
+    catalog = _catalog(args)
+    if not targets:
+        _print_errors(errors, args.json)
+        return EXIT_BAD_INPUT
+    checker = Checker.for_nameservers(
+        catalog, config.nameservers(args.nameserver), timeout=config.timeout(args.timeout)
+    )
+    async with checker.client:
+        run = await checker.check_targets(targets)
+    if args.json:
+        out = run_json(run.reports, run.problems, run.health)
+        out["errors"] = [str(e) for e in errors]
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        _print_errors(errors, False)
+        print(render_text(run.reports, run.problems))
+    if errors or any(p.status == "error" and not run.reports for p in run.problems):
+        return EXIT_BAD_INPUT
+    if any(r.listings for r in run.reports):
+        return EXIT_LISTED
+    if any(r.failures for r in run.reports) or any(p.status == "unknown" for p in run.problems):
+        return EXIT_UNKNOWN
+    return EXIT_CLEAN
+
+
+def _print_errors(errors: Sequence[BlcheckError], as_json: bool) -> None:
+    if as_json and errors:
+        print(json.dumps({"results": [], "errors": [str(e) for e in errors]}, indent=2))
+        return
+    for exc in errors:
+        print(f"blcheck: {exc}", file=sys.stderr)
+
+
+async def _lists(args: argparse.Namespace) -> int:
+    catalog = _catalog(args)
+    health = {}
+    if args.health:
+        client = DnsClient(config.nameservers(args.nameserver), timeout=config.timeout(args.timeout))
+        async with client:
+            health = await HealthMonitor(client).probe_all(list(catalog))
+    rows = []
+    for bl in catalog:
+        h = health.get(bl.id)
+        rows.append({
+            "id": bl.id, "name": bl.name, "zone": bl.zone, "kinds": sorted(bl.kinds),
+            "role": bl.role, "scope": bl.scope, "needs": bl.needs,
+            **({"health": h.status, "health_detail": h.detail} if h else {}),
+        })
+    if args.json:
+        print(json.dumps({"lists": rows, "unavailable": [
+            {"id": bl.id, "name": bl.name, "why": "needs a Spamhaus DQS key"}
+            for bl in catalog.unavailable]}, indent=2))
+    else:
+        for r in rows:
+            status = f"  {r['health']}: {r['health_detail']}".rstrip(": ") if "health" in r else ""
+            print(f"{r['id']:22} {','.join(r['kinds']):8} {r['role']:6} {r['zone']}{status}")
+        for bl in catalog.unavailable:
+            print(f"{bl.id:22} (needs BLCHECK_SPAMHAUS_DQS_KEY)")
+    if health and any(not h.usable for h in health.values()):
+        return EXIT_UNKNOWN
+    return EXIT_CLEAN
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.dnsbl.demozones import zones_for
+    from bot.dnsbl.localserver import Entry, LocalBlocklistServer
+
+    catalog = catalog_from_env(args.catalog)
+    listings = {
+        "spamhaus-zen": [Entry("11.22.33.0/24", "127.0.0.4", "Listed by XBL, see "
+                               "https://check.spamhaus.org/query/ip/$")],
+        "spamcop": [Entry("11.22.33.44", "127.0.0.2", "Blocked - see https://www.spamcop.net/bl.shtml?$")],
+    }
+    server = LocalBlocklistServer(zones_for(catalog, listings))
+    server.start()
+    print(f"Serving {len(catalog)} lists on {server.address} (loopback only). Try:")
+    print(f"  blcheck check 127.0.0.2 --nameserver {server.address}")
+    print("Ctrl-C stops it.", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return asyncio.run(_check(args))
+        if args.command == "lists":
+            return asyncio.run(_lists(args))
+        return _demo(args)
+    except BlcheckError as exc:
+        print(f"blcheck: {exc}", file=sys.stderr)
+        if isinstance(exc, TargetError):
+            print(USAGE, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

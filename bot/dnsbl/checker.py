@@ -1,0 +1,239 @@
+"""The blocklist engine: every (item, list) pair asked concurrently, answers streamed per item.
+
+Memory stays bounded however many addresses are checked: only the items whose queries are in
+flight are held (the DNS window bounds them), and each finished item is handed to the caller as
+soon as its last answer (and TXT reason) is in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from bot.dnsbl import wire
+from bot.dnsbl.catalog import Blocklist, Catalog
+from bot.dnsbl.decode import CLEAN, ERROR, LISTED, UNKNOWN, decode
+from bot.dnsbl.expand import Expander, Item, make_resolver
+from bot.dnsbl.health import Health, HealthMonitor
+from bot.dnsbl.names import prefix_for
+from bot.dnsbl.results import ListCheck, Problem, Report
+from bot.dnsbl.transport import DnsClient, Nameserver, Outcome
+from bot.targets import Target
+
+_RCODE_TEXT = {wire.RCODE_SERVFAIL: "SERVFAIL", wire.RCODE_REFUSED: "REFUSED"}
+
+
+@dataclass
+class CheckRun:
+    """Everything a check produced: per-item reports, per-target problems, list health."""
+
+    reports: list[Report] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    health: dict[str, Health] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+
+class _Open:
+    """An item whose answers are still arriving."""
+
+    __slots__ = ("closed", "remaining", "report")
+
+    def __init__(self, report: Report, remaining: int) -> None:
+        self.report = report
+        self.remaining = remaining
+        self.closed = False
+
+
+class Checker:
+    """Checks items against a catalog through one `DnsClient`; reusable for a bot's lifetime."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        client: DnsClient,
+        *,
+        deadline: float = 30.0,
+        health: HealthMonitor | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.client = client
+        self.deadline = deadline
+        self.health = health or HealthMonitor(client)
+        self._zone_wire: dict[str, bytes] = {bl.id: wire.encode_name(bl.query_zone) for bl in catalog}
+        self._lists_by_kind = {k: catalog.for_kind(k) for k in ("ip4", "ip6", "domain")}
+
+    @classmethod
+    def for_nameservers(
+        cls, catalog: Catalog, nameservers: Sequence[Nameserver], timeout: float = 2.0,
+        deadline: float = 30.0, max_in_flight: int = 1000,
+    ) -> Checker:
+        client = DnsClient(list(nameservers), timeout=timeout, max_in_flight=max_in_flight)
+        return cls(catalog, client, deadline=deadline)
+
+    # -- the whole check -------------------------------------------------------------------------
+
+    async def check_targets(self, targets: Sequence[Target]) -> CheckRun:
+        """Expand `targets` (hostnames, MX), check every item, return reports in input order."""
+        start = time.monotonic()
+        run = CheckRun()
+        expander = Expander(make_resolver(self.client.nameservers, self.client.timeout))
+        expanded = await asyncio.gather(*(expander.expand(t) for t in targets))
+        items: list[Item] = []
+        for target, (found, notes, failed) in zip(targets, expanded, strict=True):
+            items.extend(found)
+            for note in notes:
+                run.problems.append(Problem(target.text, note, UNKNOWN if failed else ERROR))
+        kinds = {item.kind for item in items}
+        lists = [bl for bl in self.catalog if bl.kinds & kinds]
+        health_task = asyncio.ensure_future(self.health.probe_all(lists))
+        reports = [r async for r in self.stream(items)]
+        run.health = await health_task
+        run.reports = sorted(reports, key=lambda r: r.index)
+        run.elapsed = time.monotonic() - start
+        return run
+
+    async def stream(self, items: Iterable[Item]) -> AsyncIterator[Report]:
+        """Reports in completion order; at most the DNS window's worth of items is held."""
+        done: asyncio.Queue[Report] = asyncio.Queue()
+        opened: dict[int, _Open] = {}
+        deadline = time.monotonic() + self.deadline
+        finished_submitting = asyncio.Event()
+        self.client.open()
+        # Test points are asked alongside the first items, so health costs no extra round trip.
+        health_task = asyncio.ensure_future(self.health.probe_all(list(self.catalog)))
+
+        def finish(entry: _Open) -> None:
+            if not entry.closed:
+                entry.closed = True
+                opened.pop(entry.report.index, None)
+                done.put_nowait(entry.report)
+
+        async def submit_all() -> None:
+            try:
+                for index, item in enumerate(items):
+                    if time.monotonic() > deadline:
+                        break
+                    while done.qsize() > 2 * self.client.max_in_flight:
+                        await asyncio.sleep(0.01)  # the consumer is slower than DNS: wait
+                    self._submit(index, item, opened, finish)
+            finally:
+                finished_submitting.set()
+
+        producer = asyncio.ensure_future(submit_all())
+        try:
+            while True:
+                if done.empty() and finished_submitting.is_set() and not opened:
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    for entry in list(opened.values()):
+                        self._expire(entry)
+                        finish(entry)
+                    while not done.empty():
+                        yield await self._with_health(done.get_nowait())
+                    break
+                try:
+                    report = await asyncio.wait_for(done.get(), timeout=min(remaining, 0.25))
+                except TimeoutError:
+                    continue
+                yield await self._with_health(report)
+        finally:
+            producer.cancel()
+            if not health_task.done():
+                health_task.cancel()
+
+    # -- one item ----------------------------------------------------------------------------
+
+    def _submit(self, index: int, item: Item, opened: dict[int, _Open], finish: object) -> None:
+        lists = self._lists_by_kind[item.kind]
+        report = Report(item.target, item.query, item.kind, item.via, index=index)
+        entry = _Open(report, len(lists))
+        opened[index] = entry
+        if not lists:
+            finish(entry)  # type: ignore[operator]
+            return
+        prefix = prefix_for(item.kind, item.query)
+        for bl in lists:
+            check = ListCheck(bl)
+            report.checks.append(check)
+            question = prefix + self._zone_wire[bl.id] + b"\x00\x01\x00\x01"
+
+            def on_a(outcome: Outcome, check: ListCheck = check, prefix: bytes = prefix) -> None:
+                if entry.closed:
+                    return
+                self._on_a(entry, check, outcome, prefix, finish)
+
+            self.client.submit(question, on_a)
+
+    def _on_a(self, entry: _Open, check: ListCheck, outcome: Outcome, prefix: bytes,
+              finish: object) -> None:
+        reply = outcome.reply
+        if reply is None:
+            check.status, check.detail = UNKNOWN, outcome.failure or "no answer"
+        elif reply.rcode == wire.RCODE_NXDOMAIN or (reply.rcode == 0 and not reply.addresses):
+            check.status = CLEAN
+        elif reply.rcode != wire.RCODE_NOERROR:
+            check.status = UNKNOWN
+            check.detail = _RCODE_TEXT.get(reply.rcode, f"rcode {reply.rcode}")
+        else:
+            decoded = decode(check.list, reply.addresses)
+            check.status = decoded.state
+            check.codes = decoded.codes
+            check.meanings = decoded.meanings
+            check.informational = decoded.informational
+            check.cause = decoded.cause
+            if decoded.state in (LISTED, ERROR):
+                entry.remaining += 1
+                question = prefix + self._zone_wire[check.list.id] + b"\x00\x10\x00\x01"
+
+                def on_txt(outcome: Outcome) -> None:
+                    if entry.closed:
+                        return
+                    if outcome.reply is not None and outcome.reply.texts:
+                        check.reason = " ".join(dict.fromkeys(outcome.reply.texts))
+                    self._one_done(entry, check, finish)
+
+                self.client.submit(question, on_txt)
+        self._one_done(entry, check, finish)
+
+    def _one_done(self, entry: _Open, check: ListCheck, finish: object) -> None:
+        check.done = True
+        entry.remaining -= 1
+        if entry.remaining <= 0:
+            finish(entry)  # type: ignore[operator]
+
+    @staticmethod
+    def _expire(entry: _Open) -> None:
+        for check in entry.report.checks:
+            if not check.done and check.status == UNKNOWN:
+                check.detail = check.detail or "overall deadline reached"
+
+    async def _with_health(self, report: Report) -> Report:
+        for check in report.checks:
+            health = self.health.cached(check.list.id)
+            if health is None:
+                health = await self.health.probe(check.list)
+            apply_health(check, health)
+        return report
+
+
+def apply_health(check: ListCheck, health: Health) -> None:
+    """Make a sick list's answer say so; its listings never count (see `counts_as_listing`)."""
+    if health.usable:
+        return
+    check.unreliable = health.detail
+    if health.status == "lists-world" and check.status == LISTED:
+        check.status, check.cause = ERROR, "lists-world"
+        check.detail = health.detail
+    elif check.status == CLEAN and health.status in ("not-answering", "blocked", "lists-world"):
+        check.status, check.detail = UNKNOWN, health.detail
+        check.cause = health.cause
+
+
+def lists_for(catalog: Catalog, ids: Iterable[str] | None) -> Catalog:
+    return catalog if not ids else catalog.select(ids)
+
+
+__all__ = ["Blocklist", "CheckRun", "Checker", "apply_health", "lists_for"]
