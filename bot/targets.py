@@ -140,6 +140,8 @@ def _named(text: str, kind: str) -> Target:
         return Target(text, "domain", name=name, domain=name)
     if "." not in name:
         raise TargetError(f"{text} is neither an address nor a domain name. {USAGE}")
+    if name.rsplit(".", 1)[1].isdigit():
+        raise TargetError(f"{text} is not a complete IP address. {USAGE}")
     domain = registered_domain(name)
     if domain is None:
         raise TargetError(f"{text} is a public suffix, not a domain anyone registers.")

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -48,10 +49,12 @@ class Zone:
     dataset: str = "ip4set"
     entries: list[Entry] = field(default_factory=list)
     ttl: int = 300
+    records: list[str] = field(default_factory=list)  # verbatim lines (generic: "mail A 1.2.3.4")
 
     def render(self) -> str:
         lines = [DEFAULT_SOA, f"$TTL {self.ttl}"]
         lines.extend(e.line() for e in self.entries)
+        lines.extend(self.records)
         return "\n".join(lines) + "\n"
 
 
@@ -187,3 +190,104 @@ def serving(zones: Iterable[Zone], host: str = "127.0.0.1") -> Iterator[LocalBlo
         yield server
     finally:
         server.stop()
+
+
+class FaultyProxy:
+    """A UDP front for a DNS server that black-holes some zones and delays others.
+
+    Real lists die or slow down one at a time while the resolver keeps answering for the rest;
+    one rbldnsd cannot do that, so tests and the benchmark put this in front of it (loopback
+    only, in a thread of its own so the client's event loop is not involved).
+    """
+
+    def __init__(
+        self,
+        upstream: tuple[str, int],
+        *,
+        drop: Iterable[str] = (),
+        delay: dict[str, float] | None = None,
+    ) -> None:
+        if not upstream[0].startswith("127."):
+            raise LocalServerError("the proxy only forwards to loopback")
+        self.upstream = upstream
+        self.drop = tuple(z.lower().rstrip(".") for z in drop)
+        self.delay = {z.lower().rstrip("."): s for z, s in (delay or {}).items()}
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._up.connect(upstream)
+        self.port = int(self._sock.getsockname()[1])
+        self._clients: dict[int, tuple[str, int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="faulty-proxy", daemon=True)
+        self.dropped = 0
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _zone_of(self, data: bytes) -> str:
+        import dns.name
+
+        try:
+            name, _ = dns.name.from_wire(data, 12)
+        except Exception:
+            return ""
+        return name.to_text(omit_final_dot=True).lower()
+
+    def _matches(self, qname: str, zones: Iterable[str]) -> str | None:
+        return next((z for z in zones if qname == z or qname.endswith("." + z)), None)
+
+    def _run(self) -> None:
+        import heapq
+        import select
+
+        pending: list[tuple[float, int, bytes]] = []
+        seq = 0
+        while not self._stop.is_set():
+            wait = 0.05 if not pending else max(0.0, min(0.05, pending[0][0] - time.monotonic()))
+            ready, _, _ = select.select([self._sock, self._up], [], [], wait)
+            now = time.monotonic()
+            while pending and pending[0][0] <= now:
+                _, _, data = heapq.heappop(pending)
+                self._up.send(data)
+            for sock in ready:
+                try:
+                    data, addr = sock.recvfrom(65535)
+                except OSError:
+                    continue
+                if len(data) < 12:
+                    continue
+                qid = int.from_bytes(data[:2], "big")
+                if sock is self._up:
+                    client = self._clients.pop(qid, None)
+                    if client:
+                        self._sock.sendto(data, client)
+                    continue
+                qname = self._zone_of(data)
+                if self._matches(qname, self.drop):
+                    self.dropped += 1
+                    continue
+                self._clients[qid] = addr
+                zone = self._matches(qname, self.delay)
+                if zone:
+                    seq += 1
+                    heapq.heappush(pending, (now + self.delay[zone], seq, data))
+                else:
+                    self._up.send(data)
+
+    def start(self) -> FaultyProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self._sock.close()
+        self._up.close()
+
+    def __enter__(self) -> FaultyProxy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
