@@ -67,7 +67,7 @@ class Checker:
     @classmethod
     def for_nameservers(
         cls, catalog: Catalog, nameservers: Sequence[Nameserver], timeout: float = 2.0,
-        deadline: float = 30.0, max_in_flight: int = 1000,
+        deadline: float = 30.0, max_in_flight: int = 256,
     ) -> Checker:
         client = DnsClient(list(nameservers), timeout=timeout, max_in_flight=max_in_flight)
         return cls(catalog, client, deadline=deadline)
@@ -117,6 +117,7 @@ class Checker:
                         break
                     while done.qsize() > 2 * self.client.max_in_flight:
                         await asyncio.sleep(0.01)  # the consumer is slower than DNS: wait
+                    await self.client.wait_for_slot()  # the bounded window
                     self._submit(index, item, opened, finish)
             finally:
                 finished_submitting.set()

@@ -126,17 +126,20 @@ class HealthMonitor:
 
     async def _probe(self, bl: Blocklist) -> Health:
         zone_wire = wire.encode_name(bl.query_zone)
-        verdicts: list[Health] = []
-        for kind, (positive, negative) in bl.test_points.items():
-            questions = [
-                wire.question(prefix_for(kind, point), zone_wire, wire.TYPE_A)
-                for point in (positive, negative)
-            ]
-            pos, neg = await asyncio.gather(*(self.client.query(q) for q in questions))
-            verdicts.append(judge(bl, kind, pos, neg))
+        kinds = list(bl.test_points.items())
+        questions = [
+            wire.question(prefix_for(kind, point), zone_wire, wire.TYPE_A)
+            for kind, points in kinds
+            for point in points
+        ]
+        answers = await asyncio.gather(*(self.client.query(q) for q in questions))
+        verdicts = [
+            judge(bl, kind, answers[2 * i], answers[2 * i + 1]) for i, (kind, _) in enumerate(kinds)
+        ]
         worst = max(verdicts, key=lambda h: _RANK[h.status])
-        if worst.status != UNREACHABLE:  # a timeout is worth asking again next time
-            self._known[bl.id] = (time.monotonic() + self.ttl, worst)
+        # A timeout is worth asking again soon, but not on every report of the same run.
+        ttl = self.ttl if worst.status != UNREACHABLE else min(self.ttl, 30.0)
+        self._known[bl.id] = (time.monotonic() + ttl, worst)
         return worst
 
     async def probe_all(self, lists: list[Blocklist]) -> dict[str, Health]:

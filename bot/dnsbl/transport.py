@@ -107,7 +107,7 @@ class DnsClient:
         nameservers: list[Nameserver],
         *,
         timeout: float = 2.0,
-        max_in_flight: int = 1000,
+        max_in_flight: int = 256,
         cache_size: int = 50_000,
         negative_ttl: int = 60,
     ) -> None:
