@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from bot import config
 from bot.dnsbl.catalog import Catalog, catalog_from_env
@@ -22,6 +23,9 @@ from bot.dnsbl.transport import DnsClient
 from bot.errors import BlcheckError, TargetError
 from bot.render.plain import render_text, run_json
 from bot.targets import USAGE, parse_targets
+
+if TYPE_CHECKING:
+    from bot.dnsbl.localserver import LocalBlocklistServer
 
 EXIT_CLEAN, EXIT_LISTED, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 
@@ -47,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     lists = sub.add_parser("lists", help="show the catalog")
     lists.add_argument("--health", action="store_true", help="probe every list's test points")
     _common(lists)
-    demo = sub.add_parser("demo-server", help="serve the catalog's zones on loopback (rbldnsd)")
-    demo.add_argument("--port", type=int, default=0)
+    serve = sub.add_parser("demo-server", help="serve the catalog's zones on loopback (rbldnsd)")
+    serve.add_argument("--catalog", action="append", default=[], metavar="FILE")
+    demo = sub.add_parser("demo", help="check sample addresses against a loopback demo server")
     demo.add_argument("--catalog", action="append", default=[], metavar="FILE")
     return parser
 
@@ -105,7 +110,7 @@ async def _lists(args: argparse.Namespace) -> int:
         client = DnsClient(config.nameservers(args.nameserver), timeout=config.timeout(args.timeout))
         async with client:
             health = await HealthMonitor(client).probe_all(list(catalog))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for bl in catalog:
         h = health.get(bl.id)
         rows.append({
@@ -128,20 +133,26 @@ async def _lists(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _demo(args: argparse.Namespace) -> int:
+DEMO_LISTINGS = {
+    "spamhaus-zen": [("11.22.33.0/24", "127.0.0.4",
+                      "Listed by XBL, see https://check.spamhaus.org/query/ip/$")],
+    "spamcop": [("11.22.33.44", "127.0.0.2", "Blocked - see https://www.spamcop.net/bl.shtml?$")],
+}
+
+
+def _demo_server(args: argparse.Namespace) -> LocalBlocklistServer:
     from bot.dnsbl.demozones import zones_for
     from bot.dnsbl.localserver import Entry, LocalBlocklistServer
 
     catalog = catalog_from_env(args.catalog)
-    listings = {
-        "spamhaus-zen": [Entry("11.22.33.0/24", "127.0.0.4", "Listed by XBL, see "
-                               "https://check.spamhaus.org/query/ip/$")],
-        "spamcop": [Entry("11.22.33.44", "127.0.0.2", "Blocked - see https://www.spamcop.net/bl.shtml?$")],
-    }
-    server = LocalBlocklistServer(zones_for(catalog, listings))
-    server.start()
-    print(f"Serving {len(catalog)} lists on {server.address} (loopback only). Try:")
-    print(f"  blcheck check 127.0.0.2 --nameserver {server.address}")
+    listings = {k: [Entry(*e) for e in v] for k, v in DEMO_LISTINGS.items()}
+    return LocalBlocklistServer(zones_for(catalog, listings)).start()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    server = _demo_server(args)
+    print(f"Serving the catalog's zones on {server.address} (loopback only). Try:")
+    print(f"  blcheck check 127.0.0.2 11.22.33.44 --nameserver {server.address}")
     print("Ctrl-C stops it.", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -149,6 +160,24 @@ def _demo(args: argparse.Namespace) -> int:
             time.sleep(3600)
     except KeyboardInterrupt:
         pass
+    finally:
+        server.stop()
+    return EXIT_CLEAN
+
+
+def _demo(args: argparse.Namespace) -> int:
+    server = _demo_server(args)
+    try:
+        print(f"Demo: a local blocklist server on {server.address} serves every list in the "
+              "catalog with its test points and two sample listings.")
+        print(f"$ blcheck check 127.0.0.2 11.22.33.44 --nameserver {server.address}\n", flush=True)
+        check_args = build_parser().parse_args(
+            ["check", "127.0.0.2", "11.22.33.44", "--nameserver", server.address,
+             *[f"--catalog={c}" for c in args.catalog]]
+        )
+        asyncio.run(_check(check_args))
+        print("\nCheck your own addresses against your resolver with: "
+              "scripts/run check ADDRESS [--nameserver HOST[:PORT]]")
     finally:
         server.stop()
     return EXIT_CLEAN
@@ -162,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_check(args))
         if args.command == "lists":
             return asyncio.run(_lists(args))
+        if args.command == "demo-server":
+            return _serve(args)
         return _demo(args)
     except BlcheckError as exc:
         print(f"blcheck: {exc}", file=sys.stderr)

@@ -205,3 +205,15 @@ async def test_full_catalog_range_streams_one_report_per_address(
     assert [r.query for r in listed] == [LISTED_V4]
     assert {c.list.id for c in listed[0].listings} == {"spamhaus-zen", "spamcop"}
     assert all(r.verdict == "clean" for r in result.reports if r.query != LISTED_V4)
+
+
+async def test_overall_deadline_ends_the_check_with_unknowns(
+    test_catalog: Catalog, black_hole: str
+) -> None:
+    client = DnsClient([Nameserver.parse(black_hole)], timeout=30.0)
+    checker = Checker(test_catalog, client, deadline=0.5)
+    async with client:
+        result = await checker.check_targets([parse_target(LISTED_V4)])
+    report = result.reports[0]
+    assert {c.status for c in report.checks} == {"unknown"}
+    assert {c.detail for c in report.checks} == {"overall deadline reached"}

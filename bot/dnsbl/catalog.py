@@ -145,9 +145,8 @@ def _rule(raw: dict[str, Any], where: str) -> CodeRule:
         raise CatalogError(f"{where}: state must be one of {sorted(CODE_STATES)}")
     meaning = str(raw.get("meaning", "")).strip() or state
     matchers = [k for k in ("code", "range", "net", "bit") if k in raw]
-    if len(matchers) != 1 and not (set(matchers) == {"net"} and "last" in raw):
-        if matchers != ["net"]:
-            raise CatalogError(f"{where}: give exactly one of code, range, net, bit")
+    if len(matchers) != 1:
+        raise CatalogError(f"{where}: give exactly one of code, range, net, bit")
     low = high = last = bit = None
     if "code" in raw:
         low = high = _ip4(str(raw["code"]), where)

@@ -89,7 +89,9 @@ class Checker:
         lists = [bl for bl in self.catalog if bl.kinds & kinds]
         health_task = asyncio.ensure_future(self.health.probe_all(lists))
         reports = [r async for r in self.stream(items)]
-        run.health = await health_task
+        if not health_task.done():
+            health_task.cancel()  # probes still running past the deadline: no verdict
+        run.health = {bl.id: h for bl in lists if (h := self.health.cached(bl.id)) is not None}
         run.reports = sorted(reports, key=lambda r: r.index)
         run.elapsed = time.monotonic() - start
         return run
@@ -133,13 +135,13 @@ class Checker:
                         self._expire(entry)
                         finish(entry)
                     while not done.empty():
-                        yield await self._with_health(done.get_nowait())
+                        yield await self._with_health(done.get_nowait(), deadline)
                     break
                 try:
                     report = await asyncio.wait_for(done.get(), timeout=min(remaining, 0.25))
                 except TimeoutError:
                     continue
-                yield await self._with_health(report)
+                yield await self._with_health(report, deadline)
         finally:
             producer.cancel()
             if not health_task.done():
@@ -211,11 +213,16 @@ class Checker:
             if not check.done and check.status == UNKNOWN:
                 check.detail = check.detail or "overall deadline reached"
 
-    async def _with_health(self, report: Report) -> Report:
+    async def _with_health(self, report: Report, deadline: float) -> Report:
         for check in report.checks:
             health = self.health.cached(check.list.id)
             if health is None:
-                health = await self.health.probe(check.list)
+                try:
+                    health = await asyncio.wait_for(
+                        self.health.probe(check.list), max(0.0, deadline - time.monotonic())
+                    )
+                except TimeoutError:
+                    continue  # no verdict on the list's health before the deadline
             apply_health(check, health)
         return report
 

@@ -28,8 +28,8 @@ import dns.asyncquery
 import dns.exception
 import dns.message
 import dns.name
-import dns.rdatatype
 import dns.rcode
+import dns.rdatatype
 
 from bot.dnsbl import wire
 from bot.errors import ConfigError
@@ -293,7 +293,7 @@ class DnsClient:
     def _retry_over_tcp(self, p: _Pending) -> None:
         ns = self.nameservers[p.server]
         qname, qtype = _decode_question(p.question)
-        request = dns.message.make_query(qname, qtype)
+        request = dns.message.make_query(qname, dns.rdatatype.RdataType.make(qtype))
 
         async def ask() -> None:
             try:
