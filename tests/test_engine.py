@@ -217,3 +217,14 @@ async def test_overall_deadline_ends_the_check_with_unknowns(
     report = result.reports[0]
     assert {c.status for c in report.checks} == {"unknown"}
     assert {c.detail for c in report.checks} == {"overall deadline reached"}
+
+
+async def test_items_not_reached_before_the_deadline_are_reported_unknown(
+    test_catalog: Catalog, black_hole: str
+) -> None:
+    client = DnsClient([Nameserver.parse(black_hole)], timeout=30.0, max_in_flight=4)
+    checker = Checker(test_catalog, client, deadline=0.5)
+    async with client:
+        result = await checker.check_targets([parse_target("11.22.34.0/28")])
+    assert [r.query for r in result.reports] == [f"11.22.34.{i}" for i in range(16)]
+    assert all(c.status == "unknown" for r in result.reports for c in r.checks)

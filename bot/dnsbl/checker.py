@@ -112,14 +112,17 @@ class Checker:
                 opened.pop(entry.report.index, None)
                 done.put_nowait(entry.report)
 
+        numbered = enumerate(items)
+        waiting: list[tuple[int, Item]] = []  # the item the producer holds while it waits
+
         async def submit_all() -> None:
             try:
-                for index, item in enumerate(items):
-                    if time.monotonic() > deadline:
-                        break
+                for index, item in numbered:
+                    waiting.append((index, item))
                     while done.qsize() > 2 * self.client.max_in_flight:
                         await asyncio.sleep(0.01)  # the consumer is slower than DNS: wait
                     await self.client.wait_for_slot()  # the bounded window
+                    waiting.clear()
                     self._submit(index, item, opened, finish)
             finally:
                 finished_submitting.set()
@@ -131,9 +134,12 @@ class Checker:
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
+                    producer.cancel()
                     for entry in list(opened.values()):
                         self._expire(entry)
                         finish(entry)
+                    for index, item in [*waiting, *numbered]:
+                        self._unasked(index, item, opened, finish)
                     while not done.empty():
                         yield await self._with_health(done.get_nowait(), deadline)
                     break
@@ -206,6 +212,15 @@ class Checker:
         entry.remaining -= 1
         if entry.remaining <= 0:
             finish(entry)  # type: ignore[operator]
+
+    def _unasked(self, index: int, item: Item, opened: dict[int, _Open], finish: object) -> None:
+        """An item reached after the deadline: a report of unknowns, never a silent gap."""
+        report = Report(item.target, item.query, item.kind, item.via, index=index)
+        report.checks = [ListCheck(bl, UNKNOWN, detail="overall deadline reached", done=True)
+                         for bl in self._lists_by_kind[item.kind]]
+        entry = _Open(report, 0)
+        opened[index] = entry
+        finish(entry)  # type: ignore[operator]
 
     @staticmethod
     def _expire(entry: _Open) -> None:

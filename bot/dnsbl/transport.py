@@ -37,6 +37,7 @@ from bot.errors import ConfigError
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 53
+_TCP = 99  # `_Pending.sent` while a truncated answer is re-asked over TCP
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,7 @@ class DnsClient:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sweep_handle: asyncio.TimerHandle | None = None
+        self._sweeping = False
         self._tcp_tasks: set[asyncio.Task[None]] = set()
         self.sent = 0
         self.received = 0
@@ -169,6 +171,11 @@ class DnsClient:
                 self._loop.remove_reader(sock.fileno())
             sock.close()
         self._socks.clear()
+        self._due.clear()
+        for fut in self._waiters:
+            if not fut.done():
+                fut.set_result(None)
+        self._waiters.clear()
 
     # -- submitting --------------------------------------------------------------------------
 
@@ -224,6 +231,9 @@ class DnsClient:
         return await fut
 
     def _send(self, p: _Pending) -> None:
+        if not self._socks:
+            self._finish(p, Outcome(None, "client closed"))
+            return
         qid = random.getrandbits(16)
         while qid in self._by_id:
             qid = random.getrandbits(16)
@@ -239,7 +249,7 @@ class DnsClient:
         except OSError as exc:  # e.g. ICMP port unreachable reported on this connected socket
             log.debug("send to %s failed: %s", self.nameservers[p.server], exc)
         self._due.append((time.monotonic() + self.timeout / 2, p, p.sent))
-        if self._sweep_handle is None:
+        if self._sweep_handle is None and not self._sweeping:
             self._schedule_sweep()
 
     # -- receiving ---------------------------------------------------------------------------
@@ -277,7 +287,8 @@ class DnsClient:
                 self._finish(p, Outcome(None, "malformed answer"))
                 return
         if reply.truncated:
-            self._retry_over_tcp(p)
+            if p.sent != _TCP:  # a second truncated answer: TCP is already asking
+                self._retry_over_tcp(p, self._server_of(head[0], p))
             return
         self._store(q, reply)
         self._finish(p, Outcome(reply))
@@ -290,8 +301,13 @@ class DnsClient:
             return None
         return reply_from_message(msg, question, self.negative_ttl)
 
-    def _retry_over_tcp(self, p: _Pending) -> None:
-        ns = self.nameservers[p.server]
+    def _server_of(self, qid: int, p: _Pending) -> int:
+        """The nameserver the answer with `qid` came from (attempt n went to server n-1)."""
+        attempt = p.ids.index(qid) if qid in p.ids else p.sent - 1
+        return attempt % len(self.nameservers)
+
+    def _retry_over_tcp(self, p: _Pending, server: int) -> None:
+        ns = self.nameservers[server]
         qname, qtype = _decode_question(p.question)
         request = dns.message.make_query(qname, dns.rdatatype.RdataType.make(qtype))
 
@@ -308,8 +324,7 @@ class DnsClient:
             self._finish(p, outcome)
             self._wake()
 
-        p.sent = 2  # no UDP retry while TCP runs; the sweep leaves it alone
-        self._due.append((time.monotonic() + self.timeout * 4, p, 2))
+        p.sent = _TCP  # no sweep entry matches: the TCP query's own timeout ends it
         assert self._loop is not None
         task = self._loop.create_task(ask())
         self._tcp_tasks.add(task)
@@ -350,18 +365,22 @@ class DnsClient:
 
     def _sweep(self) -> None:
         self._sweep_handle = None
-        now = time.monotonic()
-        due = self._due
-        while due and due[0][0] <= now:
-            _, p, attempt = due.popleft()
-            if p.done or attempt != p.sent:
-                continue
-            if p.sent == 1:
-                self._send(p)  # the one retry, to the next nameserver if there is one
-            else:
-                self._finish(p, Outcome(None, "timeout"))
+        self._sweeping = True
+        try:
+            now = time.monotonic()
+            due = self._due
+            while due and due[0][0] <= now:
+                _, p, attempt = due.popleft()
+                if p.done or attempt != p.sent:
+                    continue
+                if p.sent == 1:
+                    self._send(p)  # the one retry, to the next nameserver if there is one
+                else:
+                    self._finish(p, Outcome(None, "timeout"))
+        finally:
+            self._sweeping = False
         self._wake()
-        if due:
+        if self._due and self._sweep_handle is None and self._socks:
             self._schedule_sweep()
 
 

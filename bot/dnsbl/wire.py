@@ -127,6 +127,8 @@ def read_reply(data: bytes, question_wire: bytes, default_negative_ttl: int) -> 
                 i = rdata
                 while i < pos:
                     n = data[i]
+                    if i + 1 + n > pos:
+                        return None
                     parts.append(data[i + 1 : i + 1 + n].decode("utf-8", "replace"))
                     i += 1 + n
                 texts.append("".join(parts))
