@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.dnsbl import wire
-from bot.dnsbl.catalog import Blocklist, Catalog
+from bot.dnsbl.catalog import Catalog
 from bot.dnsbl.decode import CLEAN, ERROR, LISTED, UNKNOWN, decode
 from bot.dnsbl.expand import Expander, Item, make_resolver
 from bot.dnsbl.health import Health, HealthMonitor
@@ -254,9 +254,3 @@ def apply_health(check: ListCheck, health: Health) -> None:
         check.status, check.detail = UNKNOWN, health.detail
         check.cause = health.cause
 
-
-def lists_for(catalog: Catalog, ids: Iterable[str] | None) -> Catalog:
-    return catalog if not ids else catalog.select(ids)
-
-
-__all__ = ["Blocklist", "CheckRun", "Checker", "apply_health", "lists_for"]
