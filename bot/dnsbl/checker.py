@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.dnsbl import wire
@@ -33,6 +33,9 @@ class CheckRun:
     problems: list[Problem] = field(default_factory=list)
     health: dict[str, Health] = field(default_factory=dict)
     elapsed: float = 0.0
+
+
+Finish = Callable[["_Open"], None]
 
 
 class _Open:
@@ -155,13 +158,13 @@ class Checker:
 
     # -- one item ----------------------------------------------------------------------------
 
-    def _submit(self, index: int, item: Item, opened: dict[int, _Open], finish: object) -> None:
+    def _submit(self, index: int, item: Item, opened: dict[int, _Open], finish: Finish) -> None:
         lists = self._lists_by_kind[item.kind]
         report = Report(item.target, item.query, item.kind, item.via, index=index)
         entry = _Open(report, len(lists))
         opened[index] = entry
         if not lists:
-            finish(entry)  # type: ignore[operator]
+            finish(entry)
             return
         prefix = prefix_for(item.kind, item.query)
         for bl in lists:
@@ -177,7 +180,7 @@ class Checker:
             self.client.submit(question, on_a)
 
     def _on_a(self, entry: _Open, check: ListCheck, outcome: Outcome, prefix: bytes,
-              finish: object) -> None:
+              finish: Finish) -> None:
         reply = outcome.reply
         if reply is None:
             check.status, check.detail = UNKNOWN, outcome.failure or "no answer"
@@ -207,20 +210,20 @@ class Checker:
                 self.client.submit(question, on_txt)
         self._one_done(entry, check, finish)
 
-    def _one_done(self, entry: _Open, check: ListCheck, finish: object) -> None:
+    def _one_done(self, entry: _Open, check: ListCheck, finish: Finish) -> None:
         check.done = True
         entry.remaining -= 1
         if entry.remaining <= 0:
-            finish(entry)  # type: ignore[operator]
+            finish(entry)
 
-    def _unasked(self, index: int, item: Item, opened: dict[int, _Open], finish: object) -> None:
+    def _unasked(self, index: int, item: Item, opened: dict[int, _Open], finish: Finish) -> None:
         """An item reached after the deadline: a report of unknowns, never a silent gap."""
         report = Report(item.target, item.query, item.kind, item.via, index=index)
         report.checks = [ListCheck(bl, UNKNOWN, detail="overall deadline reached", done=True)
                          for bl in self._lists_by_kind[item.kind]]
         entry = _Open(report, 0)
         opened[index] = entry
-        finish(entry)  # type: ignore[operator]
+        finish(entry)
 
     @staticmethod
     def _expire(entry: _Open) -> None:

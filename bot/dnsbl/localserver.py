@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,17 +179,6 @@ def test_points(kind: str, positive: str = "127.0.0.2", txt: str | None = None) 
 
 def dataset_for(kind: str) -> str:
     return {"ip4": "ip4set", "ip6": "ip6trie", "domain": "dnset"}[kind]
-
-
-@contextlib.contextmanager
-def serving(zones: Iterable[Zone], host: str = "127.0.0.1") -> Iterator[LocalBlocklistServer]:
-    """Context manager form, for scripts."""
-    server = LocalBlocklistServer(list(zones), host)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 class FaultyProxy:

@@ -29,6 +29,7 @@ import dns.exception
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 
 from bot.dnsbl import wire
@@ -397,29 +398,26 @@ def reply_from_message(
     qname, qtype = _decode_question(question)
     if len(msg.question) != 1 or msg.question[0].name != qname:
         return None
+    # Follow a CNAME chain (in whatever order the rrsets came), then read the final owner.
+    target = qname
+    ttls: list[int] = []
+    for _ in range(8):
+        cname = msg.get_rrset(msg.answer, target, dns.rdataclass.IN, dns.rdatatype.CNAME)
+        if cname is None:
+            break
+        ttls.append(cname.ttl)
+        target = cname[0].target
     addresses: list[str] = []
     texts: list[str] = []
-    ttls: list[int] = []
-    target = qname
-    for rrset in msg.answer:
-        if rrset.name != target:
-            continue
-        if rrset.rdtype == dns.rdatatype.CNAME:
-            target = rrset[0].target
-            ttls.append(rrset.ttl)
-            continue
-        ttls.append(rrset.ttl)
-        for rd in rrset:
-            if rrset.rdtype == dns.rdatatype.A and qtype == wire.TYPE_A:
+    rdtype = dns.rdatatype.A if qtype == wire.TYPE_A else dns.rdatatype.TXT
+    final = msg.get_rrset(msg.answer, target, dns.rdataclass.IN, rdtype)
+    if final is not None:
+        ttls.append(final.ttl)
+        for rd in final:
+            if rdtype == dns.rdatatype.A:
                 addresses.append(rd.address)
-            elif rrset.rdtype == dns.rdatatype.TXT and qtype == wire.TYPE_TXT:
+            else:
                 texts.append(b"".join(rd.strings).decode("utf-8", "replace"))
-    # A CNAME chain ending in an A record is followed; the owner of the last record counts.
-    for rrset in msg.answer:
-        if rrset.name == target and rrset.rdtype == dns.rdatatype.A and qtype == wire.TYPE_A:
-            for rd in rrset:
-                if rd.address not in addresses:
-                    addresses.append(rd.address)
     ttl = min(ttls) if ttls else negative_ttl
     if not ttls:
         for rrset in msg.authority:
