@@ -101,6 +101,8 @@ def _print_errors(errors: Sequence[BlcheckError], as_json: bool) -> None:
         return
     for exc in errors:
         print(f"blcheck: {exc}", file=sys.stderr)
+    if errors:
+        print(USAGE, file=sys.stderr)
 
 
 async def _lists(args: argparse.Namespace) -> int:
@@ -133,20 +135,10 @@ async def _lists(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-DEMO_LISTINGS = {
-    "spamhaus-zen": [("11.22.33.0/24", "127.0.0.4",
-                      "Listed by XBL, see https://check.spamhaus.org/query/ip/$")],
-    "spamcop": [("11.22.33.44", "127.0.0.2", "Blocked - see https://www.spamcop.net/bl.shtml?$")],
-}
-
-
 def _demo_server(args: argparse.Namespace) -> LocalBlocklistServer:
-    from bot.dnsbl.demozones import zones_for
-    from bot.dnsbl.localserver import Entry, LocalBlocklistServer
+    from bot.dnsbl.demozones import start_demo_server
 
-    catalog = catalog_from_env(args.catalog)
-    listings = {k: [Entry(*e) for e in v] for k, v in DEMO_LISTINGS.items()}
-    return LocalBlocklistServer(zones_for(catalog, listings)).start()
+    return start_demo_server(catalog_from_env(args.catalog))
 
 
 def _serve(args: argparse.Namespace) -> int:

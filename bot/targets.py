@@ -95,7 +95,7 @@ def _range(text: str, max_range: int) -> Target:
     try:
         net = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise TargetError(f"{text} is not a valid address range. {USAGE}") from None
+        raise TargetError(f"{text} is not a valid address range.") from None
     if net.num_addresses > max_range:
         raise TargetError(
             f"{text} has {net.num_addresses:,} addresses; the limit is {max_range} "
@@ -115,10 +115,10 @@ def normalize_domain(text: str) -> str:
     try:
         name = name.encode("idna").decode("ascii")
     except UnicodeError:
-        raise TargetError(f"{text} is not a valid domain name. {USAGE}") from None
+        raise TargetError(f"{text} is not a valid domain name.") from None
     labels = name.split(".")
     if len(name) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise TargetError(f"{text} is not a valid domain name. {USAGE}")
+        raise TargetError(f"{text} is not a valid domain name.")
     return name
 
 
@@ -132,16 +132,16 @@ def _named(text: str, kind: str) -> Target:
     if kind == "email":
         local, _, host = text.rpartition("@")
         if not local or not host:
-            raise TargetError(f"{text} is not a valid email address. {USAGE}")
+            raise TargetError(f"{text} is not a valid email address.")
         name = normalize_domain(host)
     else:
         name = normalize_domain(text)
     if name in TEST_DOMAINS:
         return Target(text, "domain", name=name, domain=name)
     if "." not in name:
-        raise TargetError(f"{text} is neither an address nor a domain name. {USAGE}")
+        raise TargetError(f"{text} is neither an address nor a domain name.")
     if name.rsplit(".", 1)[1].isdigit():
-        raise TargetError(f"{text} is not a complete IP address. {USAGE}")
+        raise TargetError(f"{text} is not a complete IP address.")
     domain = registered_domain(name)
     if domain is None:
         raise TargetError(f"{text} is a public suffix, not a domain anyone registers.")
@@ -156,9 +156,9 @@ def parse_target(text: str, max_range: int = MAX_RANGE) -> Target:
     if text.lower().startswith("mailto:"):
         text = text[7:]
     if not text:
-        raise TargetError(f"Nothing to check. {USAGE}")
+        raise TargetError("Nothing to check.")
     if len(text) > MAX_TARGET_LENGTH:
-        raise TargetError(f"{text[:40]}… is too long to be an address or a domain. {USAGE}")
+        raise TargetError(f"{text[:40]}… is too long to be an address or a domain.")
     if "/" in text:
         return _range(text, max_range)
     addr = _address(text)

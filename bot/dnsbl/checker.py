@@ -77,8 +77,12 @@ class Checker:
 
     # -- the whole check -------------------------------------------------------------------------
 
-    async def check_targets(self, targets: Sequence[Target]) -> CheckRun:
-        """Expand `targets` (hostnames, MX), check every item, return reports in input order."""
+    async def check_targets(
+        self, targets: Sequence[Target], progress: Callable[[int, int], None] | None = None
+    ) -> CheckRun:
+        """Expand `targets` (hostnames, MX), check every item, return reports in input order.
+
+        `progress(done, total)` is called as items finish, for a "checked N of M" line."""
         start = time.monotonic()
         run = CheckRun()
         expander = Expander(make_resolver(self.client.nameservers, self.client.timeout))
@@ -91,7 +95,11 @@ class Checker:
         kinds = {item.kind for item in items}
         lists = [bl for bl in self.catalog if bl.kinds & kinds]
         health_task = asyncio.ensure_future(self.health.probe_all(lists))
-        reports = [r async for r in self.stream(items)]
+        reports = []
+        async for report in self.stream(items):
+            reports.append(report)
+            if progress is not None:
+                progress(len(reports), len(items))
         if not health_task.done():
             health_task.cancel()  # probes still running past the deadline: no verdict
         run.health = {bl.id: h for bl in lists if (h := self.health.cached(bl.id)) is not None}

@@ -8,7 +8,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 
 from bot.dnsbl.catalog import Blocklist, Catalog
-from bot.dnsbl.localserver import Entry, Zone, dataset_for
+from bot.dnsbl.localserver import Entry, LocalBlocklistServer, Zone, dataset_for
 
 
 def sample_code(bl: Blocklist) -> str:
@@ -64,3 +64,18 @@ def _is_address(key: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+#: What the demo server lists besides every list's test points: a whole /24 on Spamhaus XBL
+#: (an infected network) and one address of it on SpamCop as well.
+DEMO_LISTINGS = {
+    "spamhaus-zen": [("11.22.33.0/24", "127.0.0.4",
+                      "Listed by XBL, see https://check.spamhaus.org/query/ip/$")],
+    "spamcop": [("11.22.33.44", "127.0.0.2", "Blocked - see https://www.spamcop.net/bl.shtml?$")],
+}
+
+
+def start_demo_server(catalog: Catalog) -> LocalBlocklistServer:
+    """rbldnsd on loopback serving `catalog`'s zones with the demo listings."""
+    listings = {k: [Entry(*e) for e in v] for k, v in DEMO_LISTINGS.items()}
+    return LocalBlocklistServer(zones_for(catalog, listings)).start()

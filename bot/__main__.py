@@ -1,0 +1,7 @@
+"""`python -m bot`: the Slack bot (see bot.runner)."""
+
+import sys
+
+from bot.runner import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""The Bolt app: one factory for Socket Mode, HTTP and the console, so all three run the same
+listeners and differ only in how requests arrive."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+import handlers
+from bot.errors import ConfigError
+from bot.services import Services
+from bot.settings import Settings
+from handlers.middleware import retry_handlers
+
+# Bolt switches to OAuth (multi-workspace) mode when these are in the environment.
+OAUTH_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+
+
+def build_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+    """A Web API client at SLACK_API_URL that waits out 429s and retries 5xx."""
+    client = AsyncWebClient(token=token, base_url=settings.api_url)
+    client.retry_handlers = retry_handlers()
+    return client
+
+
+async def authenticate(client: AsyncWebClient, token: str) -> AuthorizeResult:
+    """Ask Slack who we are, once at start-up; a bad token is one clear sentence."""
+    try:
+        response = await client.auth_test(token=token)
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown error")
+        raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({error}): copy the Bot User OAuth "
+                          "Token (xoxb-…) from your app's OAuth & Permissions page, and "
+                          "reinstall the app if its scopes changed.") from None
+    except (OSError, TimeoutError) as exc:
+        raise ConfigError(f"cannot reach Slack at {client.base_url}: {exc}") from None
+    return AuthorizeResult.from_auth_test_response(bot_token=token,
+                                                   auth_test_response=response)
+
+
+def build_app(services: Services, client: AsyncWebClient, identity: AuthorizeResult,
+              verify_requests: bool = False) -> AsyncApp:
+    """The app with every listener registered. `identity` (from `authenticate`) saves Bolt the
+    `auth.test` it would otherwise make on the first request."""
+    for name in OAUTH_VARIABLES:
+        os.environ.pop(name, None)
+
+    async def authorize(**_: Any) -> AuthorizeResult:
+        return identity
+
+    app = AsyncApp(
+        name="blcheck",
+        client=client,
+        authorize=authorize,
+        signing_secret=services.settings.signing_secret or "",
+        request_verification_enabled=verify_requests,
+    )
+    handlers.register(app, services)
+    return app

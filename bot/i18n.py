@@ -1,0 +1,91 @@
+"""Message catalogs: every sentence the bot shows a user is a key in `bot/locale/<lang>.po`.
+
+The catalogs are ordinary gettext PO files read with Babel, so translators use the usual tools
+(msgfmt --check, Poedit, Weblate). Keys rather than English sentences are the msgids, so a change
+of wording in one language never orphans the others. Placeholders use `str.format` names.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from babel.messages.pofile import read_po
+
+DEFAULT_LANG = "en"
+
+
+class Messages:
+    """One language's texts, falling back to English for a key a translation lacks."""
+
+    def __init__(self, lang: str, texts: dict[str, str | tuple[str, ...]],
+                 plural: Callable[[int], int], fallback: Messages | None = None) -> None:
+        self.lang = lang
+        self._texts = texts
+        self._plural = plural
+        self._fallback = fallback
+
+    def keys(self) -> set[str]:
+        return set(self._texts)
+
+    def __call__(self, key: str, /, **values: Any) -> str:
+        """The text for `key` with `values` filled in."""
+        text = self._texts.get(key)
+        if text is None:
+            if self._fallback is None:
+                raise KeyError(f"message {key!r} is missing from the {self.lang} catalog")
+            return self._fallback(key, **values)
+        if isinstance(text, tuple):
+            text = text[0]
+        return text.format(**values)
+
+    def n(self, key: str, count: int, /, **values: Any) -> str:
+        """The plural form of `key` that fits `count` (available as `{count}`)."""
+        text = self._texts.get(key)
+        if text is None:
+            if self._fallback is None:
+                raise KeyError(f"message {key!r} is missing from the {self.lang} catalog")
+            return self._fallback.n(key, count, **values)
+        if isinstance(text, tuple):
+            text = text[min(self._plural(count), len(text) - 1)]
+        return text.format(count=count, **values)
+
+
+def available() -> list[str]:
+    return sorted(p.name[:-3] for p in resources.files("bot.locale").iterdir()
+                  if p.name.endswith(".po"))
+
+
+def _load(lang: str, fallback: Messages | None) -> Messages:
+    with resources.files("bot.locale").joinpath(f"{lang}.po").open("rb") as f:
+        catalog = read_po(f)
+    texts: dict[str, str | tuple[str, ...]] = {}
+    for message in catalog:
+        if not message.id:
+            continue  # the header
+        key = str(message.id[0] if isinstance(message.id, (tuple, list)) else message.id)
+        value = message.string
+        if isinstance(value, (tuple, list)):
+            if all(value):
+                texts[key] = tuple(value)
+        elif value:
+            texts[key] = value
+    plural = gettext.c2py(catalog.plural_expr)
+    return Messages(lang, texts, plural, fallback)
+
+
+def normalize(lang: str | None) -> str:
+    """`ja-JP`, `ja_JP.UTF-8`, `JA` -> `ja`; anything we have no catalog for -> English."""
+    code = (lang or "").replace("-", "_").split("_")[0].split(".")[0].lower()
+    return code if code in available() else DEFAULT_LANG
+
+
+@cache
+def messages(lang: str | None = None) -> Messages:
+    """The catalog for `lang` (a Slack locale such as `ja-JP` works), English as the fallback."""
+    code = normalize(lang)
+    english = _load(DEFAULT_LANG, None) if code != DEFAULT_LANG else None
+    return _load(code, english)

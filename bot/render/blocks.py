@@ -1,0 +1,352 @@
+"""Check results as Slack messages (Block Kit plus the plain `text` fallback).
+
+Pure: takes the engine's results and a message catalog, returns dicts built with slack_sdk's
+Block Kit models. Whatever the input (a /24, twenty targets, kilobytes of TXT), a message stays
+inside Block Kit's limits: at most 50 blocks, 3,000 characters a section, 150 a header.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.dnsbl.checker import CheckRun
+from bot.dnsbl.decode import ALLOWED, CLEAN, LISTED
+from bot.dnsbl.results import ListCheck, Report
+from bot.i18n import Messages
+from bot.render.mrkdwn import CONTEXT_LIMIT, HEADER_LIMIT, SECTION_LIMIT, clip, code, escape, link
+
+MAX_BLOCKS = 50
+DETAIL_REPORTS = 3  # up to this many queried items are shown list by list; more get a summary
+ACTION_RECHECK = "blcheck_recheck"
+ACTION_WATCH = "blcheck_watch"
+BUTTON_VALUE_LIMIT = 2000
+
+ICON = {LISTED: ":no_entry:", CLEAN: ":white_check_mark:", "unknown": ":warning:",
+        "error": ":x:", "pending": ":hourglass_flowing_sand:", "info": ":information_source:"}
+
+
+@dataclass
+class Message:
+    """What one Slack message carries: blocks and the `text` notifications and screen readers use."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+    def payload(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+class _Builder:
+    """Adds blocks while there is room; keeps the last few slots for the footer."""
+
+    def __init__(self, limit: int = MAX_BLOCKS, footer: int = 3) -> None:
+        self.blocks: list[Block] = []
+        self.limit = limit
+        self.footer = footer
+        self.dropped = 0
+
+    def room(self) -> int:
+        return self.limit - self.footer - len(self.blocks)
+
+    def add(self, block: Block) -> bool:
+        if self.room() <= 0:
+            self.dropped += 1
+            return False
+        self.blocks.append(block)
+        return True
+
+    def tail(self, block: Block) -> None:
+        if len(self.blocks) < self.limit:
+            self.blocks.append(block)
+
+    def section(self, text: str) -> bool:
+        return self.add(SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT))))
+
+    def sections(self, title: str, lines: Sequence[str]) -> int:
+        """`lines` under `title`, split over as few sections as fit; returns how many lines fit."""
+        chunks: list[tuple[str, int]] = []  # (text, how many of `lines` it holds)
+        text, held = title, 0
+        for line in lines:
+            line = clip(line, SECTION_LIMIT - len(title) - 2)
+            if held and len(text) + 1 + len(line) > SECTION_LIMIT:
+                chunks.append((text, held))
+                text, held = "", 0
+            text = f"{text}\n{line}" if text else line
+            held += 1
+        if held:
+            chunks.append((text, held))
+        shown = 0
+        for text, held in chunks:
+            if not self.section(text):
+                break
+            shown += held
+        return shown
+
+    def context(self, text: str, tail: bool = False) -> None:
+        block = ContextBlock(elements=[MarkdownTextObject(text=clip(text, CONTEXT_LIMIT))])
+        if tail:
+            self.tail(block)
+        else:
+            self.add(block)
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [b.to_dict() for b in self.blocks]
+
+
+def _header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=clip(text, HEADER_LIMIT), emoji=True))
+
+
+def _buttons(t: Messages, asked: str) -> ActionsBlock:
+    value = json.dumps({"q": asked[:BUTTON_VALUE_LIMIT - 20]}, ensure_ascii=False)
+    return ActionsBlock(block_id="blcheck_actions", elements=[
+        ButtonElement(text=t("button.recheck"), action_id=ACTION_RECHECK, value=value),
+        ButtonElement(text=t("button.watch"), action_id=ACTION_WATCH, value=value),
+    ])
+
+
+def _name(report: Report) -> str:
+    if report.via:
+        return f"{report.query} ({report.via})"
+    if report.query != report.target:
+        return f"{report.query} ({report.target})"
+    return report.query
+
+
+def cause_text(t: Messages, check: ListCheck) -> str:
+    """Why one list could not give an answer, with what to do about it."""
+    name = check.list.name
+    if check.cause:
+        key = f"cause.{check.cause}"
+        try:
+            return t(key, list=name)
+        except KeyError:
+            pass
+    if check.unreliable:
+        return t("cause.unhealthy", list=name, why=check.unreliable)
+    return t("cause.other", list=name, detail=check.detail or "; ".join(check.meanings) or "?")
+
+
+def verdict(t: Messages, report: Report) -> str:
+    total, listed, failed = len(report.checks), len(report.listings), len(report.failures)
+    target = _name(report)
+    if listed:
+        return t.n("verdict.listed", total, target=target, listed=listed)
+    if failed:
+        return t.n("verdict.unknown", total, target=target, failed=failed)
+    return t.n("verdict.clean", total, target=target)
+
+
+def _listing_text(t: Messages, report: Report, check: ListCheck) -> str:
+    bl = check.list
+    head = f"{ICON[LISTED]} *{escape(bl.name)}*"
+    if bl.scope in ("range", "asn"):
+        head += " " + t(f"listing.scope.{bl.scope}")
+    if check.codes:
+        head += " " + " ".join(code(c) for c in check.codes)
+    lines = [head]
+    if check.meanings:
+        lines.append(escape("; ".join(check.meanings)))
+    if check.reason:
+        lines.append("> " + escape(clip(check.reason, 500)).replace("\n", " "))
+    links = []
+    if (url := report.delist_url(check)) is not None:
+        links.append(link(url, t("listing.delist")))
+    if (url := report.lookup_url(check)) is not None and url != report.delist_url(check):
+        links.append(link(url, t("listing.lookup")))
+    if links:
+        lines.append(" · ".join(links))
+    if bl.removal:
+        lines.append("_" + escape(bl.removal) + "_")
+    return "\n".join(lines)
+
+
+def _detail(t: Messages, b: _Builder, report: Report, several: bool) -> None:
+    status = report.verdict
+    if several:
+        b.section(f"{ICON[status]} *{escape(verdict(t, report))}*")
+    for check in report.listings:
+        if not b.section(_listing_text(t, report, check)):
+            break
+    if report.failures:
+        lines = [f"• {escape(cause_text(t, c))}" for c in report.failures]
+        b.sections(f"{ICON['unknown']} *{t.n('failures.title', len(lines))}*", lines)
+    notes = []
+    if report.informational:
+        notes.append(t("info.line", lists=", ".join(
+            f"{escape(c.list.name)} ({escape('; '.join(c.meanings) or ', '.join(c.codes))})"
+            for c in report.informational)))
+    allowed = report.by_status(ALLOWED)
+    if allowed:
+        notes.append(t("allowed.line", lists=", ".join(escape(c.list.name) for c in allowed)))
+    clean = len(report.by_status(CLEAN))
+    if clean:
+        notes.append(t.n("clean.count", clean))
+    if notes:
+        b.context("  ·  ".join(notes))
+
+
+def _runs(reports: list[Report]) -> list[tuple[Report, Report, int, str]]:
+    """Listed items grouped into runs of consecutive addresses listed on the same lists:
+    (first, last, how many, list names). A listed /24 is one line, not 256."""
+    runs: list[tuple[Report, Report, int, str]] = []
+    previous: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
+    for r in reports:
+        if not r.listings:
+            previous = None
+            continue
+        lists = ", ".join(escape(c.list.name) for c in r.listings)
+        try:
+            address = ipaddress.ip_address(r.query)
+        except ValueError:
+            address = None
+        if (runs and address is not None and previous is not None and runs[-1][3] == lists
+                and address.version == previous.version and int(address) == int(previous) + 1):
+            first, _, count, _ = runs[-1]
+            runs[-1] = (first, r, count + 1, lists)
+        else:
+            runs.append((r, r, 1, lists))
+        previous = address
+    return runs
+
+
+def _summary(t: Messages, b: _Builder, reports: list[Report]) -> int:
+    """Many items (a range, many targets): a tally per list, then the listed items as runs.
+    Returns how many runs did not fit."""
+    tally: dict[str, list[Any]] = {}  # list id -> [check, report, count]
+    for r in reports:
+        for c in r.listings:
+            entry = tally.setdefault(c.list.id, [c, r, 0])
+            entry[2] += 1
+    lines = []
+    for check, report, count in sorted(tally.values(), key=lambda e: -e[2]):
+        line = f"• *{escape(check.list.name)}*: {t.n(_noun(reports), count)}"
+        if check.meanings:
+            line += f" — {escape(check.meanings[0])}"
+        if (url := report.delist_url(check) or report.lookup_url(check)) is not None:
+            line += " · " + link(url, t("listing.delist" if report.delist_url(check) else "listing.lookup"))
+        lines.append(line)
+    if lines:
+        b.sections(f"*{t('summary.by_list')}*", lines)
+    runs = []
+    for first, last, count, lists in _runs(reports):
+        where = code(first.query) if count == 1 else f"{code(first.query)} – {code(last.query)} ({count})"
+        runs.append(f"• {where}: {lists}")
+    shown = b.sections(f"{ICON[LISTED]} *{t('summary.listed_title')}*", runs) if runs else 0
+    failed: Counter[str] = Counter()
+    for r in reports:
+        for c in r.failures:
+            failed[cause_text(t, c)] += 1
+    if failed:
+        flines = [f"• {escape(text)} — {t.n(_noun(reports), n)}" for text, n in failed.most_common()]
+        b.sections(f"{ICON['unknown']} *{t.n('failures.title', len(failed))}*", flines)
+    clean = sum(1 for r in reports if r.verdict == CLEAN)
+    if clean:
+        b.context(t.n(_noun(reports, "summary.clean"), clean))
+    return max(0, len(runs) - shown)
+
+
+def _noun(reports: list[Report], key: str = "summary.items") -> str:
+    """The key for "addresses" when every item is an address, else "addresses and domains"."""
+    return key + ("_ip" if all(r.kind != "domain" for r in reports) else "")
+
+
+def _overall(t: Messages, reports: list[Report], asked: str) -> tuple[str, str]:
+    """(status, header) for several items."""
+    listed = sum(1 for r in reports if r.listings)
+    unknown = sum(1 for r in reports if r.verdict == "unknown")
+    count = len(reports)
+    what = escape(asked) if len(asked) <= 60 else t("summary.your_targets")
+    if listed:
+        return LISTED, t.n(_noun(reports, "summary.header.listed"), count, what=what, listed=listed)
+    if unknown:
+        return "unknown", t.n(_noun(reports, "summary.header.unknown"), count, what=what,
+                              unknown=unknown)
+    return CLEAN, t.n(_noun(reports, "summary.header.clean"), count, what=what)
+
+
+def result_message(t: Messages, run: CheckRun, asked: str, errors: Sequence[str] = (),
+                   buttons: bool = True) -> Message:
+    """The answer to a check: verdict first, then every listing with its reason and removal
+    link, what could not be checked and why, and the clean lists as a count."""
+    b = _Builder()
+    reports = run.reports
+    if len(reports) == 1:
+        status = reports[0].verdict
+        title = verdict(t, reports[0])
+    elif reports:
+        status, title = _overall(t, reports, asked)
+    else:
+        status, title = "error", t("result.nothing_checked", what=escape(asked[:60]))
+    b.add(_header(f"{ICON[status]} {title}"))
+    for p in run.problems:
+        b.section(f"{ICON['unknown']} {code(p.target)} {escape(p.message)}")
+    if errors:
+        b.sections(f"*{t('result.skipped')}*", [f"• {escape(e)}" for e in errors])
+    hidden = 0
+    if 1 <= len(reports) <= DETAIL_REPORTS:
+        for r in reports:
+            _detail(t, b, r, several=len(reports) > 1)
+    elif reports:
+        hidden = _summary(t, b, reports)
+    if b.dropped or hidden:
+        b.context(t("result.more", command=code(f"blcheck check {asked}")), tail=True)
+    lists = len({c.list.id for r in reports for c in r.checks})
+    if reports:
+        b.context(t.n("result.checked", lists, seconds=f"{run.elapsed:.1f}"), tail=True)
+    if buttons and reports:
+        b.tail(_buttons(t, asked))
+    return Message(text=_fallback(t, title, reports), blocks=b.dicts())
+
+
+def _fallback(t: Messages, title: str, reports: list[Report]) -> str:
+    """The plain text: the verdict and the names of the lists (no markup to escape)."""
+    names = sorted({c.list.name for r in reports for c in r.listings})
+    if names:
+        return clip(f"{title}: {', '.join(names)}", 3000)
+    return title
+
+
+def checking_message(t: Messages, asked: str, lists: int,
+                     progress: tuple[int, int] | None = None) -> Message:
+    """The immediate answer while DNS works."""
+    title = t.n("checking.title", lists, what=asked)
+    b = _Builder()
+    b.section(f"{ICON['pending']} {escape(title)}")
+    if progress is not None:
+        b.context(t("checking.progress", done=progress[0], total=progress[1]))
+    return Message(text=title, blocks=b.dicts())
+
+
+def usage_message(t: Messages, problem: str | None = None, command: str = "/blcheck") -> Message:
+    """Help, or a refused input with the help under it (always shown only to the user)."""
+    b = _Builder()
+    if problem:
+        b.section(f"{ICON['error']} {escape(problem)}")
+    b.section(t("usage.body", command=command))
+    b.context(t("usage.limits"))
+    text = problem or t("usage.title")
+    return Message(text=text, blocks=b.dicts())
+
+
+def notice_message(text: str, icon: str = "info") -> Message:
+    """One sentence (already from a catalog) as a message."""
+    b = _Builder()
+    b.section(f"{ICON.get(icon, '')} {escape(text)}".strip())
+    return Message(text=text, blocks=b.dicts())

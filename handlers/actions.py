@@ -1,0 +1,61 @@
+"""Buttons on a result: *Recheck* runs the same check again in place; *Watch* (until watches
+exist) says when it arrives."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+
+from bot.render.blocks import ACTION_RECHECK, ACTION_WATCH, Message, notice_message
+from bot.services import Services
+from handlers.checks import parse_request, run_check
+
+log = logging.getLogger(__name__)
+
+
+def asked_of(action: dict[str, Any]) -> str | None:
+    """The targets a button carries, or None for a value we did not write."""
+    try:
+        value = json.loads(action.get("value") or "")
+    except ValueError:
+        return None
+    asked = value.get("q") if isinstance(value, dict) else None
+    return asked if isinstance(asked, str) and asked.strip() else None
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    reply = services.settings.reply
+
+    @app.action(ACTION_RECHECK)
+    async def recheck(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond,
+                      context: AsyncBoltContext) -> None:
+        await ack()
+        t = context["t"]
+        asked = asked_of(action)
+        request = parse_request(asked or "")
+        if asked is None or not request.targets:
+            await respond(response_type="ephemeral", replace_original=False,
+                          **notice_message(t("error.bad_button"), "error").payload())
+            return
+
+        async def show(message: Message) -> None:
+            await respond(response_type=reply, replace_original=True, **message.payload())
+
+        try:
+            result = await run_check(services, t, request, show)
+        except Exception:
+            log.exception("recheck of %r failed", request.asked)
+            result = notice_message(t("error.internal", what=request.asked), "error")
+        await show(result)
+
+    @app.action(ACTION_WATCH)
+    async def watch(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond,
+                    context: AsyncBoltContext) -> None:
+        await ack()
+        t = context["t"]
+        asked = asked_of(action) or "?"
+        await respond(response_type="ephemeral", replace_original=False,
+                      **notice_message(t("watch.not_yet", what=asked)).payload())

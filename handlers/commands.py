@@ -1,0 +1,39 @@
+"""`/blcheck`: acknowledge at once, check, then replace the first answer with the result."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+
+from bot.render.blocks import Message, notice_message
+from bot.services import Services
+from handlers.checks import first_answer, parse_request, refusal, run_check
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    reply = services.settings.reply
+
+    @app.command("/blcheck")
+    async def blcheck(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
+                      context: AsyncBoltContext) -> None:
+        t = context["t"]
+        request = parse_request(command.get("text", ""))
+        if not request.targets:
+            # Help and refused input go only to the person who typed it.
+            await ack(response_type="ephemeral", **refusal(t, request).payload())
+            return
+        await ack(response_type=reply, **first_answer(services, t, request).payload())
+
+        async def show(message: Message) -> None:
+            await respond(response_type=reply, replace_original=True, **message.payload())
+
+        try:
+            result = await run_check(services, t, request, show)
+        except Exception:
+            log.exception("check of %r failed", request.asked)
+            result = notice_message(t("error.internal", what=request.asked), "error")
+        await show(result)

@@ -1,0 +1,116 @@
+"""Cross-cutting concerns as small Bolt middleware: answering Slack's retries once, replies that
+survive Slack's rate limits, and the user's message catalog in the context."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.context.respond.internals import _build_message
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.webhook import WebhookResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.i18n import messages
+
+log = logging.getLogger(__name__)
+
+Next = Callable[[], Awaitable[Any]]
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """Network errors, 429 (after Retry-After) and 5xx are retried a few times: a busy Slack
+    delays an answer, it does not lose it."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+class EventDeduper:
+    """Event ids already received, kept longer than Slack's retry span (about 6 minutes).
+
+    An id is marked on receipt, before any work, so a retry that arrives while the first
+    delivery is still being handled is dropped too."""
+
+    def __init__(self, ttl: float = 900.0, max_size: int = 100_000) -> None:
+        self.ttl = ttl
+        self.max_size = max_size
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def first_time(self, event_id: str) -> bool:
+        now = time.monotonic()
+        while self._seen and (next(iter(self._seen.values())) < now - self.ttl
+                              or len(self._seen) >= self.max_size):
+            self._seen.popitem(last=False)
+        if event_id in self._seen:
+            return False
+        self._seen[event_id] = now
+        return True
+
+
+class RetryingRespond(AsyncRespond):
+    """Bolt's `respond()` with retry handlers: Bolt's own sends once and gives up on a 429."""
+
+    async def __call__(  # type: ignore[override]
+        self,
+        text: str | dict[str, Any] = "",
+        blocks: Sequence[dict[str, Any]] | None = None,
+        attachments: Sequence[dict[str, Any]] | None = None,
+        response_type: str | None = None,
+        replace_original: bool | None = None,
+        delete_original: bool | None = None,
+        unfurl_links: bool | None = None,
+        unfurl_media: bool | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> WebhookResponse:
+        if self.response_url is None:
+            raise ValueError("respond is unsupported here as there is no response_url")
+        client = AsyncWebhookClient(url=self.response_url, proxy=self.proxy, ssl=self.ssl,
+                                    retry_handlers=retry_handlers())
+        if isinstance(text, dict):
+            message = _build_message(**text)
+        else:
+            message = _build_message(
+                text=text, blocks=blocks, attachments=attachments, response_type=response_type,
+                replace_original=replace_original, delete_original=delete_original,
+                unfurl_links=unfurl_links, unfurl_media=unfurl_media, thread_ts=thread_ts,
+                metadata=metadata)
+        response = await client.send_dict(message)
+        if response.status_code != 200:
+            log.warning("response_url answered %s: %s", response.status_code, response.body[:200])
+        return response
+
+
+def install(app: AsyncApp, lang: str | None, deduper: EventDeduper | None = None) -> None:
+    """Add blcheck's middleware to `app`, in the order they must run."""
+    deduper = deduper or EventDeduper()
+
+    @app.middleware
+    async def answer_retries_once(body: dict[str, Any], next: Next) -> BoltResponse | None:
+        event_id = body.get("event_id")
+        if isinstance(event_id, str) and not deduper.first_time(event_id):
+            log.info("event %s delivered again; already handled", event_id)
+            return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    @app.middleware
+    async def context_helpers(context: AsyncBoltContext, next: Next) -> None:
+        if context.response_url:
+            context["respond"] = RetryingRespond(response_url=context.response_url)
+        context["t"] = messages(lang)
+        await next()
