@@ -17,8 +17,9 @@ from bot.services import Services
 from bot.settings import Settings
 from handlers.middleware import retry_handlers
 
-# Bolt switches to OAuth (multi-workspace) mode when these are in the environment.
-OAUTH_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+# Bolt reads these from the environment by itself: the client IDs switch it to OAuth
+# (multi-workspace) mode, and a token there beside our own client only causes warnings.
+BOLT_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 
 
 def build_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
@@ -47,8 +48,8 @@ def build_app(services: Services, client: AsyncWebClient, identity: AuthorizeRes
               verify_requests: bool = False) -> AsyncApp:
     """The app with every listener registered. `identity` (from `authenticate`) saves Bolt the
     `auth.test` it would otherwise make on the first request."""
-    for name in OAUTH_VARIABLES:
-        os.environ.pop(name, None)
+    for name in BOLT_VARIABLES:
+        os.environ.pop(name, None)  # settings were read already; child processes get no secrets
 
     async def authorize(**_: Any) -> AuthorizeResult:
         return identity

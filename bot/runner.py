@@ -50,13 +50,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-async def _wait_for_stop() -> None:
-    stop = asyncio.Event()
+_stop: asyncio.Event | None = None
+
+
+def _catch_stop_signals() -> None:
+    """SIGINT and SIGTERM end the bot cleanly; installed before connecting, so a stop that
+    comes while starting is not lost."""
+    global _stop
+    _stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+            loop.add_signal_handler(sig, _stop.set)
+
+
+async def _wait_for_stop() -> None:
+    if _stop is None:
+        _catch_stop_signals()
+    assert _stop is not None
+    await _stop.wait()
 
 
 async def run_socket_mode(services: Services) -> None:
@@ -65,13 +77,16 @@ async def run_socket_mode(services: Services) -> None:
     client = build_client(settings)
     assert settings.bot_token is not None
     app = build_app(services, client, await authenticate(client, settings.bot_token))
-    handler = AsyncSocketModeHandler(app, settings.app_token, web_client=client)
+    assert settings.app_token is not None
     try:
-        await handler.connect_async()  # type: ignore[no-untyped-call]
+        # The SDK would retry a bad app token forever; ask once so the user gets one line.
+        await client.apps_connections_open(app_token=settings.app_token)
     except SlackApiError as exc:
         raise ConfigError(f"Slack rejected SLACK_APP_TOKEN ({exc.response.get('error')}): create "
                           "an app-level token with connections:write on your app's Basic "
                           "Information page, and turn Socket Mode on.") from None
+    handler = AsyncSocketModeHandler(app, settings.app_token, web_client=client)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
     log.info("connected to Slack in Socket Mode; /blcheck is ready")
     try:
         await _wait_for_stop()
@@ -139,6 +154,8 @@ To connect to Slack, see README (SLACK_BOT_TOKEN and SLACK_APP_TOKEN)."""
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
     console = args.console or not settings.has_slack
+    if not console:
+        _catch_stop_signals()
     demo_server = None
     nameservers = None
     wants_demo = args.demo or (console and not args.nameserver

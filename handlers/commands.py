@@ -37,3 +37,15 @@ def register(app: AsyncApp, services: Services) -> None:
             log.exception("check of %r failed", request.asked)
             result = notice_message(t("error.internal", what=request.asked), "error")
         await show(result)
+
+    register_watch(app)
+
+
+def register_watch(app: AsyncApp) -> None:
+    """`/blwatch` is in the manifest so one paste creates the whole app; until watches exist it
+    says when they arrive instead of failing."""
+
+    @app.command("/blwatch")
+    async def blwatch(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
+        text = context["t"]("watch.not_yet", what=command.get("text", "").strip() or "addresses")
+        await ack(response_type="ephemeral", **notice_message(text).payload())

@@ -8,7 +8,7 @@ import os
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ import pytest
 from bot.dnsbl.catalog import Catalog, load_catalog
 from bot.dnsbl.demozones import zones_for
 from bot.dnsbl.localserver import Entry, LocalBlocklistServer, Zone
+from tests.slackstub import SlackStandIn
 
 HERE = Path(__file__).parent
 TEST_CATALOG = HERE / "data" / "test_catalog.toml"
@@ -169,3 +170,32 @@ def black_hole() -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     yield f"127.0.0.1:{sock.getsockname()[1]}"
     sock.close()
+
+
+@pytest.fixture(scope="session")
+def demo_server(full_catalog: Catalog) -> Iterator[LocalBlocklistServer]:
+    """The full catalog with the demo listings (11.22.33.0/24 on ZEN XBL, .44 on SpamCop too)."""
+    from bot.dnsbl.demozones import start_demo_server
+
+    server = start_demo_server(full_catalog)
+    yield server
+    server.stop()
+
+
+# -- Slack ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own Slack or blcheck settings must not leak into a test (OAuth trap)."""
+    for name in list(os.environ):
+        if name.startswith("SLACK_") or name in ("BLCHECK_NAMESERVERS", "BLCHECK_CATALOG",
+                                                  "BLCHECK_REPLY", "BLCHECK_SPAMHAUS_DQS_KEY"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackStandIn]:
+    async with SlackStandIn() as stand_in:
+        yield stand_in
+        assert stand_in.violations == [], stand_in.violations

@@ -96,6 +96,8 @@ class Checker:
         lists = [bl for bl in self.catalog if bl.kinds & kinds]
         health_task = asyncio.ensure_future(self.health.probe_all(lists))
         reports = []
+        if progress is not None:
+            progress(0, len(items))
         async for report in self.stream(items):
             reports.append(report)
             if progress is not None:

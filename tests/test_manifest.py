@@ -1,0 +1,90 @@
+"""manifest.yml and the listeners agree: everything the manifest promises is answered, and
+everything the bot listens to is in the manifest, with no scope it does not need."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import yaml
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.app import authenticate, build_app, build_client
+from bot.dnsbl.catalog import Catalog
+from bot.dnsbl.localserver import LocalBlocklistServer
+from bot.dnsbl.transport import Nameserver
+from bot.services import Services
+from tests.slackbot import settings_for
+from tests.slackstub import BOT_TOKEN, SlackStandIn
+
+ROOT = Path(__file__).parent.parent
+MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
+HANDLER_SOURCE = "\n".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
+
+# What each scope is for; a scope not needed by a listed feature is a finding.
+NEEDED_SCOPES = {
+    "commands": "slash commands and the message shortcut",
+    "chat:write": "answers and alerts",
+    "app_mentions:read": "app_mention",
+    "im:history": "message.im",
+    "channels:history": "message.channels",
+    "groups:history": "message.groups",
+    "files:read": "shared bounce files",
+}
+
+
+def test_manifest_scopes_are_exactly_the_needed_ones() -> None:
+    assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == set(NEEDED_SCOPES)
+    assert MANIFEST["settings"]["socket_mode_enabled"] is True
+    assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_every_listener_is_in_the_manifest() -> None:
+    commands = {c["command"] for c in MANIFEST["features"]["slash_commands"]}
+    shortcuts = {s["callback_id"] for s in MANIFEST["features"]["shortcuts"]}
+    events = {e.split(".")[0] for e in MANIFEST["settings"]["event_subscriptions"]["bot_events"]}
+    assert set(re.findall(r'@app\.command\("([^"]+)"\)', HANDLER_SOURCE)) == commands
+    assert set(re.findall(r"@app\.message_shortcut\((\w+)\)", HANDLER_SOURCE)) == {"CALLBACK_DIAGNOSE"}
+    assert set(re.findall(r'@app\.event\("([^"]+)"\)', HANDLER_SOURCE)) == events
+    assert shortcuts == {"diagnose_bounce"}
+
+
+async def test_everything_in_the_manifest_is_answered(slack: SlackStandIn, full_catalog: Catalog,
+                                                      demo_server: LocalBlocklistServer) -> None:
+    settings = settings_for(slack)
+    services = Services.create(settings, full_catalog, [Nameserver.parse(demo_server.address)])
+    client = build_client(settings)
+    app = build_app(services, client, await authenticate(client, BOT_TOKEN))
+
+    async def dispatch(body: str, content_type: str) -> int:
+        response = await app.async_dispatch(
+            AsyncBoltRequest(body=body, headers={"content-type": [content_type]}))
+        return response.status
+
+    try:
+        for command in MANIFEST["features"]["slash_commands"]:
+            body, _ = slack.command_body("help", command=command["command"])
+            assert await dispatch(body, "application/x-www-form-urlencoded") == 200, command
+        for shortcut in MANIFEST["features"]["shortcuts"]:
+            payload: dict[str, Any] = {
+                "type": "message_action", "callback_id": shortcut["callback_id"],
+                "team": {"id": "T0TEST"}, "user": {"id": "U0USER"}, "channel": {"id": "C0CHAN"},
+                "message": {"type": "message", "text": "554 5.7.1 rejected", "ts": "1.2"},
+                "response_url": slack.new_response_url(), "trigger_id": "t"}
+            body = urlencode({"payload": json.dumps(payload)})
+            assert await dispatch(body, "application/x-www-form-urlencoded") == 200, shortcut
+        for name in MANIFEST["settings"]["event_subscriptions"]["bot_events"]:
+            kind, _, channel_type = name.partition(".")
+            event = {"type": kind, "user": "U0USER", "channel": "C0CHAN", "text": "hello",
+                     "ts": "1700000300.000001", "tab": "home"}
+            if channel_type:
+                event["channel_type"] = {"channels": "channel", "groups": "group"}.get(
+                    channel_type, channel_type)
+            body = json.dumps(slack.event_body(event))
+            assert await dispatch(body, "application/json") == 200, name
+    finally:
+        await services.aclose()
