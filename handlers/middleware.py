@@ -12,6 +12,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.respond.internals import _build_message
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -95,9 +97,44 @@ class RetryingRespond(AsyncRespond):
         return response
 
 
+def malformed(body: Any) -> str | None:
+    """Why a body is not something Slack sends, or None. Bolt builds every listener argument
+    from the body up front and fails with a 500 on, say, a button payload with no actions."""
+    if not isinstance(body, dict) or not body:
+        return "not a JSON object or form"
+    kind = body.get("type")
+    if kind == "event_callback":
+        event = body.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return "event_callback without an event"
+    elif kind == "block_actions":
+        actions = body.get("actions")
+        if not isinstance(actions, list) or not actions or not all(isinstance(a, dict) for a in actions):
+            return "block_actions without actions"
+    elif kind in ("message_action", "shortcut") and not isinstance(body.get("callback_id"), str):
+        return "shortcut without a callback_id"
+    elif "command" in body and not isinstance(body.get("command"), str):
+        return "command is not text"
+    return None
+
+
+class RejectMalformed(AsyncMiddleware):
+    """Answers 400 to a body that is not one of Slack's payload shapes (class-based, so Bolt
+    does not build listener arguments from the broken body first)."""
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
+                            next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse | None:
+        why = malformed(req.body)
+        if why is not None:
+            log.warning("malformed Slack payload: %s", why)
+            return BoltResponse(status=400, body={"error": f"malformed payload: {why}"})
+        return await next()
+
+
 def install(app: AsyncApp, lang: str | None, deduper: EventDeduper | None = None) -> None:
     """Add blcheck's middleware to `app`, in the order they must run."""
     deduper = deduper or EventDeduper()
+    app.use(RejectMalformed())
 
     @app.middleware
     async def answer_retries_once(body: dict[str, Any], next: Next) -> BoltResponse | None:

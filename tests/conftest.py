@@ -199,3 +199,5 @@ async def slack() -> AsyncIterator[SlackStandIn]:
     async with SlackStandIn() as stand_in:
         yield stand_in
         assert stand_in.violations == [], stand_in.violations
+        too_long = [n for n in stand_in.notes if "blocks JSON" in n or "truncates" in n]
+        assert too_long == [], too_long  # Slack's msg_blocks_too_long in practice

@@ -32,6 +32,10 @@ from bot.i18n import Messages
 from bot.render.mrkdwn import CONTEXT_LIMIT, HEADER_LIMIT, SECTION_LIMIT, clip, code, escape, link
 
 MAX_BLOCKS = 50
+# Slack refuses a message whose blocks total about 13k characters (msg_blocks_too_long, not in
+# the docs); keep the text well under it, leaving room for the JSON around it.
+MAX_TEXT = 10_000
+FOOTER_TEXT = 1_000
 DETAIL_REPORTS = 3  # up to this many queried items are shown list by list; more get a summary
 ACTION_RECHECK = "blcheck_recheck"
 ACTION_WATCH = "blcheck_watch"
@@ -60,20 +64,24 @@ class _Builder:
         self.limit = limit
         self.footer = footer
         self.dropped = 0
+        self.chars = 0
 
     def room(self) -> int:
         return self.limit - self.footer - len(self.blocks)
 
     def add(self, block: Block) -> bool:
-        if self.room() <= 0:
+        size = _size(block)
+        if self.room() <= 0 or self.chars + size > MAX_TEXT - FOOTER_TEXT:
             self.dropped += 1
             return False
         self.blocks.append(block)
+        self.chars += size
         return True
 
     def tail(self, block: Block) -> None:
         if len(self.blocks) < self.limit:
             self.blocks.append(block)
+            self.chars += _size(block)
 
     def section(self, text: str) -> bool:
         return self.add(SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT))))
@@ -107,6 +115,10 @@ class _Builder:
 
     def dicts(self) -> list[dict[str, Any]]:
         return [b.to_dict() for b in self.blocks]
+
+
+def _size(block: Block) -> int:
+    return len(json.dumps(block.to_dict(), ensure_ascii=False))
 
 
 def _header(text: str) -> HeaderBlock:
