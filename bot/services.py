@@ -39,7 +39,7 @@ class Services:
             if target.kind in ("ip", "range"):
                 kinds.update("ip6" if a.version == 6 else "ip4" for a in target.addresses)
             else:
-                kinds.update(("ip4", "ip6", "domain"))
+                kinds.update(("ip4", "domain"))  # its addresses (usually IPv4) and its domain
         return sum(1 for bl in self.catalog if bl.kinds & kinds)
 
     async def aclose(self) -> None:

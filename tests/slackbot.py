@@ -138,4 +138,4 @@ async def start_bot(mode: str, slack: SlackStandIn, catalog: Catalog, nameserver
 
 def blocks_text(body: dict[str, Any]) -> str:
     """Every text in a message (fallback and blocks), for assertions on what a user reads."""
-    return body.get("text", "") + "\n" + json.dumps(body.get("blocks") or [], ensure_ascii=False)
+    return str(body.get("text", "")) + "\n" + json.dumps(body.get("blocks") or [], ensure_ascii=False)
