@@ -19,6 +19,10 @@ SLACK_API_URL = "https://slack.com/api/"
 REPLY_MODES = ("in_channel", "ephemeral")
 
 
+NO_BOT_TOKEN = ("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your "
+                "app's OAuth & Permissions page.")
+
+
 @dataclass(frozen=True)
 class Settings:
     bot_token: str | None = None
@@ -36,8 +40,7 @@ class Settings:
 
     def check_socket_mode(self) -> None:
         if not self.bot_token:
-            raise ConfigError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) "
-                              "from your app's OAuth & Permissions page.")
+            raise ConfigError(NO_BOT_TOKEN)
         if not self.app_token:
             raise ConfigError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token "
                               "(xapp-…) with connections:write, from your app's Basic Information "
@@ -45,8 +48,7 @@ class Settings:
 
     def check_http(self) -> None:
         if not self.bot_token:
-            raise ConfigError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) "
-                              "from your app's OAuth & Permissions page.")
+            raise ConfigError(NO_BOT_TOKEN)
         if not self.signing_secret:
             raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request "
                               "with it (Basic Information → App Credentials → Signing Secret).")

@@ -4,16 +4,13 @@ exist) says when it arrives."""
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from bot.render.blocks import ACTION_RECHECK, ACTION_WATCH, Message, notice_message
+from bot.render.blocks import ACTION_RECHECK, ACTION_WATCH, notice_message
 from bot.services import Services
-from handlers.checks import parse_request, run_check
-
-log = logging.getLogger(__name__)
+from handlers.checks import check_and_show, parse_request, replace_with_respond
 
 
 def asked_of(action: dict[str, Any]) -> str | None:
@@ -40,16 +37,7 @@ def register(app: AsyncApp, services: Services) -> None:
             await respond(response_type="ephemeral", replace_original=False,
                           **notice_message(t("error.bad_button"), "error").payload())
             return
-
-        async def show(message: Message) -> None:
-            await respond(response_type=reply, replace_original=True, **message.payload())
-
-        try:
-            result = await run_check(services, t, request, show)
-        except Exception:
-            log.exception("recheck of %r failed", request.asked)
-            result = notice_message(t("error.internal", what=request.asked), "error")
-        await show(result)
+        await check_and_show(services, t, request, replace_with_respond(respond, reply))
 
     @app.action(ACTION_WATCH)
     async def watch(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond,

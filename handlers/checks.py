@@ -9,9 +9,11 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from slack_bolt.async_app import AsyncRespond
+
 from bot.errors import TargetError
 from bot.i18n import Messages
-from bot.render.blocks import Message, checking_message, result_message, usage_message
+from bot.render.blocks import Message, checking_message, notice_message, result_message, usage_message
 from bot.services import Services
 from bot.targets import Target, parse_targets, split_words
 
@@ -73,9 +75,28 @@ def refusal(t: Messages, request: Request, command: str = "/blcheck") -> Message
     return usage_message(t, None if request.wants_help else request.problem, command)
 
 
-async def run_check(services: Services, t: Messages, request: Request, show: Show) -> Message:
-    """Check `request`, showing "checked N of M" while a long check runs; returns the result
-    (the caller shows it, so it decides how the final message replaces the first)."""
+async def check_and_show(services: Services, t: Messages, request: Request, show: Show) -> None:
+    """Check `request` and `show` the result, with "checked N of M" updates while a long check
+    runs. `show` replaces the first answer (response_url or chat.update: the caller's choice).
+    A failure inside the engine is logged and shown as one plain sentence."""
+    try:
+        result = await _run_check(services, t, request, show)
+    except Exception:
+        log.exception("check of %r failed", request.asked)
+        result = notice_message(t("error.internal", what=request.asked), "error")
+    await show(result)
+
+
+def replace_with_respond(respond: AsyncRespond, response_type: str) -> Show:
+    """Show messages by replacing the original through the request's response_url."""
+
+    async def show(message: Message) -> None:
+        await respond(response_type=response_type, replace_original=True, **message.payload())
+
+    return show
+
+
+async def _run_check(services: Services, t: Messages, request: Request, show: Show) -> Message:
     lists = services.lists_for(request.targets)
     state = {"done": 0, "total": 0}
     showing = asyncio.Lock()  # a progress update never lands after the answer

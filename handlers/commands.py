@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from bot.render.blocks import Message, notice_message
+from bot.render.blocks import notice_message
 from bot.services import Services
-from handlers.checks import first_answer, parse_request, refusal, run_check
-
-log = logging.getLogger(__name__)
+from handlers.checks import check_and_show, first_answer, parse_request, refusal, replace_with_respond
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -27,16 +24,7 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_type="ephemeral", **refusal(t, request).payload())
             return
         await ack(response_type=reply, **first_answer(services, t, request).payload())
-
-        async def show(message: Message) -> None:
-            await respond(response_type=reply, replace_original=True, **message.payload())
-
-        try:
-            result = await run_check(services, t, request, show)
-        except Exception:
-            log.exception("check of %r failed", request.asked)
-            result = notice_message(t("error.internal", what=request.asked), "error")
-        await show(result)
+        await check_and_show(services, t, request, replace_with_respond(respond, reply))
 
     register_watch(app)
 

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.i18n import Messages
 from bot.render.blocks import Message, notice_message
 from bot.services import Services
-from handlers.checks import first_answer, parse_request, run_check
+from handlers.checks import check_and_show, first_answer, parse_request
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,7 @@ async def answer_in_thread(services: Services, client: AsyncWebClient, t: Messag
         async def show(message: Message) -> None:
             await client.chat_update(channel=channel, ts=ts, **message.payload())
 
-        try:
-            result = await run_check(services, t, request, show)
-        except Exception:
-            log.exception("check of %r failed", request.asked)
-            result = notice_message(t("error.internal", what=request.asked), "error")
-        await show(result)
+        await check_and_show(services, t, request, show)
     except SlackApiError as exc:
         # not_in_channel and the like: nothing can be posted there, so say it in the log.
         log.warning("could not answer in %s: %s", channel, exc.response.get("error"))

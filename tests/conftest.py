@@ -16,6 +16,7 @@ import pytest
 from bot.dnsbl.catalog import Catalog, load_catalog
 from bot.dnsbl.demozones import zones_for
 from bot.dnsbl.localserver import Entry, LocalBlocklistServer, Zone
+from tests.slackbot import BotHarness
 from tests.slackstub import SlackStandIn
 
 HERE = Path(__file__).parent
@@ -201,3 +202,14 @@ async def slack() -> AsyncIterator[SlackStandIn]:
         assert stand_in.violations == [], stand_in.violations
         too_long = [n for n in stand_in.notes if "blocks JSON" in n or "truncates" in n]
         assert too_long == [], too_long  # Slack's msg_blocks_too_long in practice
+
+
+@pytest.fixture
+async def http_bot(slack: SlackStandIn, full_catalog: Catalog,
+                   demo_server: LocalBlocklistServer) -> AsyncIterator[BotHarness]:
+    """The bot in HTTP mode against the stand-in and the demo blocklist server."""
+    from tests.slackbot import start_bot
+
+    harness = await start_bot("http", slack, full_catalog, demo_server.address)
+    yield harness
+    await harness.stop()

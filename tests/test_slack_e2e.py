@@ -233,14 +233,6 @@ async def test_a_slow_list_shows_progress_then_the_answer(
 # -- HTTP only: signatures and the extra routes ------------------------------------------------
 
 
-@pytest.fixture
-async def http_bot(slack: SlackStandIn, full_catalog: Catalog,
-                   demo_server: LocalBlocklistServer) -> AsyncIterator[BotHarness]:
-    harness = await start_bot("http", slack, full_catalog, demo_server.address)
-    yield harness
-    await harness.stop()
-
-
 @pytest.mark.parametrize("how", ["wrong secret", "stale timestamp", "no signature"])
 async def test_unsigned_or_stale_requests_are_rejected_and_nothing_runs(
         http_bot: BotHarness, slack: SlackStandIn, how: str) -> None:

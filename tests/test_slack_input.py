@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.dnsbl.catalog import Catalog
-from bot.dnsbl.localserver import LocalBlocklistServer
-from tests.slackbot import BotHarness, blocks_text, start_bot
+from tests.slackbot import BotHarness, blocks_text
 from tests.slackstub import BOT_USER_ID, SlackStandIn
 
 
 @pytest.fixture
-async def bot(slack: SlackStandIn, full_catalog: Catalog,
-              demo_server: LocalBlocklistServer) -> AsyncIterator[BotHarness]:
-    harness = await start_bot("http", slack, full_catalog, demo_server.address)
-    yield harness
-    await harness.stop()
+def bot(http_bot: BotHarness) -> BotHarness:
+    return http_bot
 
 
 async def still_works(bot: BotHarness, slack: SlackStandIn) -> None:
