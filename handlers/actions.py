@@ -4,13 +4,14 @@ exist) says when it arrives."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from bot.render.blocks import ACTION_RECHECK, ACTION_WATCH, notice_message
 from bot.services import Services
-from handlers.checks import check_and_show, parse_request, replace_with_respond
+from handlers.checks import Answer, parse_request, replace_with_respond
 
 
 def asked_of(action: dict[str, Any]) -> str | None:
@@ -37,7 +38,11 @@ def register(app: AsyncApp, services: Services) -> None:
             await respond(response_type="ephemeral", replace_original=False,
                           **notice_message(t("error.bad_button"), "error").payload())
             return
-        await check_and_show(services, t, request, replace_with_respond(respond, reply))
+        show = replace_with_respond(respond, reply)
+        answer = Answer(services, t, request)
+        await show(await answer.first())
+        if not answer.complete:
+            await answer.follow_up(show, time.monotonic())
 
     @app.action(ACTION_WATCH)
     async def watch(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond,

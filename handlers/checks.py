@@ -6,24 +6,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from slack_bolt.async_app import AsyncRespond
 
+from bot.dnsbl.checker import CheckRun
+from bot.dnsbl.results import Report
 from bot.errors import TargetError
 from bot.i18n import Messages
-from bot.render.blocks import Message, checking_message, notice_message, result_message, usage_message
+from bot.render.blocks import (
+    Message,
+    checking_message,
+    notice_message,
+    result_message,
+    snapshot,
+    usage_message,
+)
 from bot.services import Services
 from bot.targets import Target, parse_targets, split_words
 
 log = logging.getLogger(__name__)
 
 Show = Callable[[Message], Awaitable[None]]
-
-PROGRESS_AFTER = 2.0  # seconds before the first "checked N of M" update
-PROGRESS_EVERY = 4.0
-PROGRESS_UPDATES = 2  # a response_url takes 5 posts; keep room for the answer
 
 _SLACK_LINK = re.compile(r"<(?:mailto:|https?://)?([^>|]*)(?:\|([^>]*))?>")
 _MENTION = re.compile(r"<[@#!][^>]*>")
@@ -75,16 +81,84 @@ def refusal(t: Messages, request: Request, command: str = "/blcheck") -> Message
     return usage_message(t, None if request.wants_help else request.problem, command)
 
 
-async def check_and_show(services: Services, t: Messages, request: Request, show: Show) -> None:
-    """Check `request` and `show` the result, with "checked N of M" updates while a long check
-    runs. `show` replaces the first answer (response_url or chat.update: the caller's choice).
-    A failure inside the engine is logged and shown as one plain sentence."""
-    try:
-        result = await _run_check(services, t, request, show)
-    except Exception:
-        log.exception("check of %r failed", request.asked)
-        result = notice_message(t("error.internal", what=request.asked), "error")
-    await show(result)
+class Answer:
+    """One check as the user sees it: the result at once when DNS is quick, otherwise a first
+    answer naming the lists still pending, updated in place, then the result.
+
+    Slack needs an acknowledgement within 3 seconds, and a reply through the response_url must
+    not arrive before the message it replaces; so a check that ends within `QUICK` seconds is
+    answered in the acknowledgement itself, and a later one leaves `GAP` seconds after it."""
+
+    QUICK = 1.5  # seconds to wait for the whole answer before acknowledging
+    GAP = 1.0  # seconds between the first answer and the first replacement
+    EVERY = 3.0  # seconds between partial updates
+    UPDATES = 2  # a response_url takes 5 posts; keep room for the answer
+
+    def __init__(self, services: Services, t: Messages, request: Request) -> None:
+        self.services = services
+        self.t = t
+        self.request = request
+        self.live: list[Report] = []
+        self.progress = (0, 0)
+        self.complete = False  # the result has been handed out
+        self.task: asyncio.Future[Message] = asyncio.ensure_future(self._check())
+
+    async def _check(self) -> Message:
+        def progress(done: int, total: int) -> None:
+            self.progress = (done, total)
+
+        try:
+            run = await self.services.checker.check_targets(self.request.targets, progress, self.live)
+        except Exception:
+            log.exception("check of %r failed", self.request.asked)
+            return notice_message(self.t("error.internal", what=self.request.asked), "error")
+        again = " ".join(target.text for target in self.request.targets)
+        return result_message(self.t, run, self.request.asked, self.request.errors, again=again)
+
+    async def result_within(self, seconds: float) -> Message | None:
+        done, _ = await asyncio.wait({self.task}, timeout=max(0.0, seconds))
+        return self.task.result() if done else None
+
+    def partial(self) -> Message:
+        """What is known so far: listings found, lists still pending."""
+        if not self.live:
+            return checking_message(self.t, self.request.asked,
+                                    self.services.lists_for(self.request.targets))
+        run = CheckRun(reports=snapshot(self.live))
+        return result_message(self.t, run, self.request.asked, self.request.errors,
+                              progress=self.progress)
+
+    async def first(self) -> Message:
+        """The result if it comes within QUICK seconds (then `complete` is true), else the
+        partial answer, to be followed up."""
+        result = await self.result_within(self.QUICK)
+        if result is not None:
+            self.complete = True
+            return result
+        return self.partial()
+
+    async def follow_up(self, show: Show, shown_at: float) -> None:
+        """Replace the first answer (shown at `shown_at`) with partial updates, then the result."""
+        updates = 0
+        wait = max(self.GAP, self.EVERY)
+        while True:
+            result = await self.result_within(shown_at + wait - time.monotonic())
+            if result is None and updates < self.UPDATES:
+                try:
+                    await show(self.partial())
+                except Exception:  # a lost update must not lose the answer
+                    log.warning("partial update failed", exc_info=True)
+                updates += 1
+                shown_at = time.monotonic()
+                continue
+            if result is None:
+                result = await self.task
+            await asyncio.sleep(max(0.0, shown_at + self.GAP - time.monotonic()))
+            await show(result)
+            return
+
+    def cancel(self) -> None:
+        self.task.cancel()
 
 
 def replace_with_respond(respond: AsyncRespond, response_type: str) -> Show:
@@ -94,40 +168,3 @@ def replace_with_respond(respond: AsyncRespond, response_type: str) -> Show:
         await respond(response_type=response_type, replace_original=True, **message.payload())
 
     return show
-
-
-async def _run_check(services: Services, t: Messages, request: Request, show: Show) -> Message:
-    lists = services.lists_for(request.targets)
-    state = {"done": 0, "total": 0}
-    showing = asyncio.Lock()  # a progress update never lands after the answer
-    finished = False
-
-    def progress(done: int, total: int) -> None:
-        state["done"], state["total"] = done, total
-
-    async def report_progress() -> None:
-        await asyncio.sleep(PROGRESS_AFTER)
-        for _ in range(PROGRESS_UPDATES):
-            async with showing:
-                if finished:
-                    return
-                if state["total"] > 1:
-                    try:
-                        await show(checking_message(t, request.asked, lists,
-                                                    (state["done"], state["total"])))
-                    except Exception:  # a lost progress line must not lose the answer
-                        log.warning("progress update failed", exc_info=True)
-            await asyncio.sleep(PROGRESS_EVERY)
-
-    reporter = asyncio.ensure_future(report_progress())
-    try:
-        run = await services.checker.check_targets(request.targets, progress)
-    finally:
-        finished = True
-        async with showing:
-            reporter.cancel()
-    return result_message(t, run, request.asked, request.errors)
-
-
-def first_answer(services: Services, t: Messages, request: Request) -> Message:
-    return checking_message(t, request.asked, services.lists_for(request.targets))

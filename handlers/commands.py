@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from bot.render.blocks import notice_message
 from bot.services import Services
-from handlers.checks import check_and_show, first_answer, parse_request, refusal, replace_with_respond
+from handlers.checks import Answer, parse_request, refusal, replace_with_respond
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -23,8 +24,11 @@ def register(app: AsyncApp, services: Services) -> None:
             # Help and refused input go only to the person who typed it.
             await ack(response_type="ephemeral", **refusal(t, request).payload())
             return
-        await ack(response_type=reply, **first_answer(services, t, request).payload())
-        await check_and_show(services, t, request, replace_with_respond(respond, reply))
+        answer = Answer(services, t, request)
+        first = await answer.first()
+        await ack(response_type=reply, **first.payload())
+        if not answer.complete:
+            await answer.follow_up(replace_with_respond(respond, reply), time.monotonic())
 
     register_watch(app)
 

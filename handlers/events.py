@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -13,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.i18n import Messages
 from bot.render.blocks import Message, notice_message
 from bot.services import Services
-from handlers.checks import check_and_show, first_answer, parse_request
+from handlers.checks import Answer, parse_request
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +30,17 @@ async def answer_in_thread(services: Services, client: AsyncWebClient, t: Messag
             await client.chat_postMessage(channel=channel, thread_ts=thread_ts,
                                           **notice_message(text).payload())
             return
+        answer = Answer(services, t, request)
         posted = await client.chat_postMessage(channel=channel, thread_ts=thread_ts,
-                                               **first_answer(services, t, request).payload())
+                                               **(await answer.first()).payload())
+        if answer.complete:
+            return
         ts = posted["ts"]
 
         async def show(message: Message) -> None:
             await client.chat_update(channel=channel, ts=ts, **message.payload())
 
-        await check_and_show(services, t, request, show)
+        await answer.follow_up(show, time.monotonic())
     except SlackApiError as exc:
         # not_in_channel and the like: nothing can be posted there, so say it in the log.
         log.warning("could not answer in %s: %s", channel, exc.response.get("error"))

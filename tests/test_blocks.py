@@ -87,3 +87,30 @@ def test_public_resolver_refusal_says_what_to_do(full_catalog: Catalog) -> None:
 def test_checking_and_usage_messages_fit() -> None:
     assert_fits(checking_message(t, "x" * 5000, 30, (3, 256)).payload())
     assert_fits(usage_message(t, "<bad> & " * 2000).payload())
+
+
+def test_long_and_quoted_requests_keep_buttons_and_size_in_bounds(full_catalog: Catalog) -> None:
+    names = [f"{'q' * 60}{i}.{'x' * 60}.example.com" for i in range(20)]
+    reports = [report(full_catalog, n, [LISTED, UNKNOWN][i % 2], "r" * 3000, kind="domain",
+                      detail="SERVFAIL " * 40) for i, n in enumerate(names)]
+    asked = " ".join(names) + ' "' * 900 + "\\" * 300
+    message = result_message(t, CheckRun(reports), asked, errors=["e" * 2500] * 20).payload()
+    assert_fits(message)
+    for block in message["blocks"]:
+        for element in block.get("elements", []):
+            assert len(element.get("value", "")) <= 2000
+
+
+def test_partial_answer_names_pending_lists_and_has_no_buttons(full_catalog: Catalog) -> None:
+    from bot.render.blocks import snapshot
+
+    r = report(full_catalog, "11.22.33.44", CLEAN)
+    r.checks[0] = ListCheck(full_catalog.by_id("spamhaus-zen"), LISTED, codes=("127.0.0.4",),
+                            meanings=("XBL",), done=True)
+    r.checks[1].done = False  # still in flight
+    message = result_message(t, CheckRun(snapshot([r])), "11.22.33.44", progress=(0, 1)).payload()
+    assert_fits(message)
+    assert message["text"] == ("11.22.33.44: listed on 1 of 30 lists so far, still waiting for 1 "
+                               "list: Spamhaus ZEN")
+    assert f"Still waiting for 1 list: {r.checks[1].list.name}." in blocks_to_text(message["blocks"])
+    assert not [b for b in message["blocks"] if b["type"] == "actions"]

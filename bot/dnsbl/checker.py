@@ -78,11 +78,14 @@ class Checker:
     # -- the whole check -------------------------------------------------------------------------
 
     async def check_targets(
-        self, targets: Sequence[Target], progress: Callable[[int, int], None] | None = None
+        self, targets: Sequence[Target], progress: Callable[[int, int], None] | None = None,
+        live: list[Report] | None = None,
     ) -> CheckRun:
         """Expand `targets` (hostnames, MX), check every item, return reports in input order.
 
-        `progress(done, total)` is called as items finish, for a "checked N of M" line."""
+        `progress(done, total)` is called as items finish, for a "checked N of M" line; `live`
+        receives each report as soon as its queries are sent, so a caller can show partial
+        results (checks not yet `done` are pending)."""
         start = time.monotonic()
         run = CheckRun()
         expander = Expander(make_resolver(self.client.nameservers, self.client.timeout))
@@ -98,7 +101,7 @@ class Checker:
         reports = []
         if progress is not None:
             progress(0, len(items))
-        async for report in self.stream(items):
+        async for report in self.stream(items, live):
             reports.append(report)
             if progress is not None:
                 progress(len(reports), len(items))
@@ -109,7 +112,8 @@ class Checker:
         run.elapsed = time.monotonic() - start
         return run
 
-    async def stream(self, items: Iterable[Item]) -> AsyncIterator[Report]:
+    async def stream(self, items: Iterable[Item], live: list[Report] | None = None
+                     ) -> AsyncIterator[Report]:
         """Reports in completion order; at most the DNS window's worth of items is held."""
         done: asyncio.Queue[Report] = asyncio.Queue()
         opened: dict[int, _Open] = {}
@@ -136,7 +140,9 @@ class Checker:
                         await asyncio.sleep(0.01)  # the consumer is slower than DNS: wait
                     await self.client.wait_for_slot()  # the bounded window
                     waiting.clear()
-                    self._submit(index, item, opened, finish)
+                    report = self._submit(index, item, opened, finish)
+                    if live is not None:
+                        live.append(report)
             finally:
                 finished_submitting.set()
 
@@ -168,14 +174,14 @@ class Checker:
 
     # -- one item ----------------------------------------------------------------------------
 
-    def _submit(self, index: int, item: Item, opened: dict[int, _Open], finish: Finish) -> None:
+    def _submit(self, index: int, item: Item, opened: dict[int, _Open], finish: Finish) -> Report:
         lists = self._lists_by_kind[item.kind]
         report = Report(item.target, item.query, item.kind, item.via, index=index)
         entry = _Open(report, len(lists))
         opened[index] = entry
         if not lists:
             finish(entry)
-            return
+            return report
         prefix = prefix_for(item.kind, item.query)
         for bl in lists:
             check = ListCheck(bl)
@@ -188,6 +194,7 @@ class Checker:
                 self._on_a(entry, check, outcome, prefix, finish)
 
             self.client.submit(question, on_a)
+        return report
 
     def _on_a(self, entry: _Open, check: ListCheck, outcome: Outcome, prefix: bytes,
               finish: Finish) -> None:

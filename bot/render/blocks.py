@@ -35,11 +35,12 @@ MAX_BLOCKS = 50
 # Slack refuses a message whose blocks total about 13k characters (msg_blocks_too_long, not in
 # the docs); keep the text well under it, leaving room for the JSON around it.
 MAX_TEXT = 10_000
-FOOTER_TEXT = 1_000
+FOOTER_TEXT = 3_000  # the tail: "more results", "checked in", the buttons with their values
 DETAIL_REPORTS = 3  # up to this many queried items are shown list by list; more get a summary
 ACTION_RECHECK = "blcheck_recheck"
 ACTION_WATCH = "blcheck_watch"
-BUTTON_VALUE_LIMIT = 2000
+BUTTON_VALUE_LIMIT = 1000  # Slack allows 2,000; two buttons carry it, within FOOTER_TEXT
+PENDING = "pending"
 
 ICON = {LISTED: ":no_entry:", CLEAN: ":white_check_mark:", "unknown": ":warning:",
         "error": ":x:", "pending": ":hourglass_flowing_sand:", "info": ":information_source:"}
@@ -125,8 +126,11 @@ def _header(text: str) -> HeaderBlock:
     return HeaderBlock(text=PlainTextObject(text=clip(text, HEADER_LIMIT), emoji=True))
 
 
-def _buttons(t: Messages, asked: str) -> ActionsBlock:
-    value = json.dumps({"q": asked[:BUTTON_VALUE_LIMIT - 20]}, ensure_ascii=False)
+def _buttons(t: Messages, asked: str) -> ActionsBlock | None:
+    """Recheck and Watch, carrying what was asked; None when that is too long to carry."""
+    value = json.dumps({"q": asked}, ensure_ascii=False)
+    if len(value) > BUTTON_VALUE_LIMIT:
+        return None
     return ActionsBlock(block_id="blcheck_actions", elements=[
         ButtonElement(text=t("button.recheck"), action_id=ACTION_RECHECK, value=value),
         ButtonElement(text=t("button.watch"), action_id=ACTION_WATCH, value=value),
@@ -155,9 +159,22 @@ def cause_text(t: Messages, check: ListCheck) -> str:
     return t("cause.other", list=name, detail=check.detail or "; ".join(check.meanings) or "?")
 
 
+def snapshot(reports: Sequence[Report]) -> list[Report]:
+    """Copies of reports still being checked, with the unanswered checks marked pending (the
+    engine goes on filling in the originals)."""
+    copies = []
+    for r in reports:
+        checks = [c if c.done else ListCheck(c.list, PENDING) for c in list(r.checks)]
+        copies.append(Report(r.target, r.query, r.kind, r.via, checks, r.index))
+    return copies
+
+
 def verdict(t: Messages, report: Report) -> str:
     total, listed, failed = len(report.checks), len(report.listings), len(report.failures)
     target = _name(report)
+    pending = len(report.by_status(PENDING))
+    if pending:
+        return t.n("verdict.pending", pending, target=target, listed=listed, total=total)
     if listed:
         return t.n("verdict.listed", total, target=target, listed=listed)
     if failed:
@@ -189,16 +206,30 @@ def _listing_text(t: Messages, report: Report, check: ListCheck) -> str:
     return "\n".join(lines)
 
 
+def _status(report: Report) -> str:
+    if report.by_status(PENDING) and not report.listings:
+        return PENDING
+    return report.verdict
+
+
+def _pending_line(t: Messages, reports: Sequence[Report]) -> str | None:
+    waiting = sorted({c.list.name for r in reports for c in r.by_status(PENDING)})
+    if not waiting:
+        return None
+    return f"{ICON[PENDING]} " + escape(t.n("pending.line", len(waiting), lists=", ".join(waiting)))
+
+
 def _detail(t: Messages, b: _Builder, report: Report, several: bool) -> None:
-    status = report.verdict
     if several:
-        b.section(f"{ICON[status]} *{escape(verdict(t, report))}*")
+        b.section(f"{ICON[_status(report)]} *{escape(verdict(t, report))}*")
     for check in report.listings:
         if not b.section(_listing_text(t, report, check)):
             break
     if report.failures:
         lines = [f"• {escape(cause_text(t, c))}" for c in report.failures]
         b.sections(f"{ICON['unknown']} *{t.n('failures.title', len(lines))}*", lines)
+    if (waiting := _pending_line(t, [report])) is not None:
+        b.section(waiting)
     notes = []
     if report.informational:
         notes.append(t("info.line", lists=", ".join(
@@ -268,7 +299,7 @@ def _summary(t: Messages, b: _Builder, reports: list[Report]) -> int:
     if failed:
         flines = [f"• {escape(text)} — {t.n(_noun(reports), n)}" for text, n in failed.most_common()]
         b.sections(f"{ICON['unknown']} *{t.n('failures.title', len(failed))}*", flines)
-    clean = sum(1 for r in reports if r.verdict == CLEAN)
+    clean = sum(1 for r in reports if r.verdict == CLEAN and not r.by_status(PENDING))
     if clean:
         b.context(t.n(_noun(reports, "summary.clean"), clean))
     return max(0, len(runs) - shown)
@@ -284,7 +315,7 @@ def _overall(t: Messages, reports: list[Report], asked: str) -> tuple[str, str]:
     listed = sum(1 for r in reports if r.listings)
     unknown = sum(1 for r in reports if r.verdict == "unknown")
     count = len(reports)
-    what = escape(asked) if len(asked) <= 60 else t("summary.your_targets")
+    what = asked if len(asked) <= 60 else t("summary.your_targets")
     if listed:
         return LISTED, t.n(_noun(reports, "summary.header.listed"), count, what=what, listed=listed)
     if unknown:
@@ -294,18 +325,25 @@ def _overall(t: Messages, reports: list[Report], asked: str) -> tuple[str, str]:
 
 
 def result_message(t: Messages, run: CheckRun, asked: str, errors: Sequence[str] = (),
-                   buttons: bool = True) -> Message:
+                   buttons: bool = True, progress: tuple[int, int] | None = None,
+                   again: str | None = None) -> Message:
     """The answer to a check: verdict first, then every listing with its reason and removal
-    link, what could not be checked and why, and the clean lists as a count."""
+    link, what could not be checked and why, and the clean lists as a count.
+
+    With `progress` (done, total) it is a partial answer while the check runs: lists that have
+    not answered yet are named as pending (see `snapshot`), and there are no buttons yet.
+    `again` is what the buttons check again (the valid targets; default `asked`)."""
     b = _Builder()
     reports = run.reports
     if len(reports) == 1:
-        status = reports[0].verdict
+        status = _status(reports[0])
         title = verdict(t, reports[0])
     elif reports:
         status, title = _overall(t, reports, asked)
+    elif progress is not None:
+        status, title = PENDING, t.n("checking.title", 0, what=asked)
     else:
-        status, title = "error", t("result.nothing_checked", what=escape(asked[:60]))
+        status, title = "error", t("result.nothing_checked", what=asked[:60])
     b.add(_header(f"{ICON[status]} {title}"))
     for p in run.problems:
         b.section(f"{ICON['unknown']} {code(p.target)} {escape(p.message)}")
@@ -317,22 +355,27 @@ def result_message(t: Messages, run: CheckRun, asked: str, errors: Sequence[str]
             _detail(t, b, r, several=len(reports) > 1)
     elif reports:
         hidden = _summary(t, b, reports)
+        if (waiting := _pending_line(t, reports)) is not None:
+            b.section(waiting)
+    if progress is not None:
+        b.context(t("checking.progress", done=progress[0], total=progress[1]), tail=True)
+        return Message(text=_fallback(title, reports), blocks=b.dicts())
     if b.dropped or hidden:
-        b.context(t("result.more", command=code(f"blcheck check {asked}")), tail=True)
+        b.context(t("result.more", command=code(clip(f"blcheck check {asked}", 300))), tail=True)
     lists = len({c.list.id for r in reports for c in r.checks})
     if reports:
         b.context(t.n("result.checked", lists, seconds=f"{run.elapsed:.1f}"), tail=True)
-    if buttons and reports:
-        b.tail(_buttons(t, asked))
-    return Message(text=_fallback(t, title, reports), blocks=b.dicts())
+    if buttons and reports and (actions := _buttons(t, again or asked)) is not None:
+        b.tail(actions)
+    return Message(text=_fallback(title, reports), blocks=b.dicts())
 
 
-def _fallback(t: Messages, title: str, reports: list[Report]) -> str:
-    """The plain text: the verdict and the names of the lists (no markup to escape)."""
+def _fallback(title: str, reports: list[Report]) -> str:
+    """The plain text: the verdict and the names of the lists. Slack reads mentions and links
+    in it, so it is escaped like mrkdwn."""
     names = sorted({c.list.name for r in reports for c in r.listings})
-    if names:
-        return clip(f"{title}: {', '.join(names)}", 3000)
-    return title
+    text = f"{title}: {', '.join(names)}" if names else title
+    return escape(clip(text, 3000))
 
 
 def checking_message(t: Messages, asked: str, lists: int,
@@ -343,7 +386,7 @@ def checking_message(t: Messages, asked: str, lists: int,
     b.section(f"{ICON['pending']} {escape(title)}")
     if progress is not None:
         b.context(t("checking.progress", done=progress[0], total=progress[1]))
-    return Message(text=title, blocks=b.dicts())
+    return Message(text=escape(clip(title, 3000)), blocks=b.dicts())
 
 
 def usage_message(t: Messages, problem: str | None = None, command: str = "/blcheck") -> Message:
@@ -354,11 +397,11 @@ def usage_message(t: Messages, problem: str | None = None, command: str = "/blch
     b.section(t("usage.body", command=command))
     b.context(t("usage.limits"))
     text = problem or t("usage.title")
-    return Message(text=text, blocks=b.dicts())
+    return Message(text=escape(clip(text, 3000)), blocks=b.dicts())
 
 
 def notice_message(text: str, icon: str = "info") -> Message:
     """One sentence (already from a catalog) as a message."""
     b = _Builder()
     b.section(f"{ICON.get(icon, '')} {escape(text)}".strip())
-    return Message(text=text, blocks=b.dicts())
+    return Message(text=escape(clip(text, 3000)), blocks=b.dicts())
