@@ -50,6 +50,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
   spec="."
   [ -n "$extra" ] && spec=".[$extra]"
-  .venv/bin/python -m pip install -q -e "$spec"
+  log="$(mktemp)"
+  if ! .venv/bin/python -m pip install -q -e "$spec" >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"
+    echo "setup: pip install failed (output above)" >&2
+    exit 1
+  fi
+  rm -f "$log"
   echo "$want" > "$stamp"
 fi
