@@ -79,12 +79,16 @@ async def _check(args: argparse.Namespace) -> int:
     )
     async with checker.client:
         run = await checker.check_targets(targets)
+    notes = [c for target in targets if (c := target.caveat)]
     if args.json:
         out = run_json(run.reports, run.problems, run.health)
         out["errors"] = [str(e) for e in errors]
+        out["notes"] = notes
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         _print_errors(errors, False)
+        for note in notes:
+            print(f"blcheck: note: {note}", file=sys.stderr)
         print(render_text(run.reports, run.problems))
     if errors or any(p.status == "error" and not run.reports for p in run.problems):
         return EXIT_BAD_INPUT

@@ -2,7 +2,9 @@
 
 Parsing is pure and bounded (no DNS): IPv4, IPv6, CIDR ranges up to a limit, hostnames, domains
 and email addresses. Addresses that no public blocklist can list (private, loopback, reserved,
-documentation) are refused here with a sentence that says why, so they are never queried.
+the like) are refused here with a sentence that says why, so they are never queried.
+Documentation addresses (RFC 5737, RFC 3849) are checked, with a caveat: people paste them from
+examples and anonymised bounces, and a list simply answers that they are not listed.
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ class Target:
     name: str | None = None  # hostname or the domain of a domain/email target
     domain: str | None = None  # registered domain (Public Suffix List)
 
+    @property
+    def caveat(self) -> str | None:
+        return caveat(self.addresses)
+
 
 @lru_cache(maxsize=1)
 def _psl() -> PublicSuffixList:
@@ -63,8 +69,8 @@ def refusal(addr: IPAddress) -> str | None:
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         return refusal(addr.ipv4_mapped)
     if any(addr in net for net in _DOCUMENTATION):
-        kind = "a documentation (example) address"
-    elif addr.is_loopback:
+        return None
+    if addr.is_loopback:
         kind = "a loopback address"
     elif addr.is_unspecified:
         kind = "the unspecified address"
@@ -79,6 +85,17 @@ def refusal(addr: IPAddress) -> str | None:
     else:
         return None
     return f"{addr} is {kind}; blocklists only list public ones."
+
+
+def caveat(addresses: tuple[IPAddress, ...]) -> str | None:
+    """A note for addresses that can be checked but that no real list will ever list."""
+    for addr in addresses[:1]:
+        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped
+        if any(addr in net for net in _DOCUMENTATION):
+            return (f"{addr} is a documentation (example) address: no real blocklist lists it, "
+                    "so expect it to be clean.")
+    return None
 
 
 def _address(text: str) -> IPAddress | None:

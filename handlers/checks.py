@@ -54,6 +54,10 @@ class Request:
     problem: str | None = None  # set when there is nothing to check: shown with the usage
     wants_help: bool = False
 
+    @property
+    def notes(self) -> list[str]:
+        return [c for target in self.targets if (c := target.caveat)]
+
 
 _LOOKS_LIKE_TARGET = re.compile(r"^[^\s]*(?:\w\.\w|:[0-9a-f]*:|@\w)[^\s]*$", re.IGNORECASE)
 
@@ -113,7 +117,8 @@ class Answer:
             log.exception("check of %r failed", self.request.asked)
             return notice_message(self.t("error.internal", what=self.request.asked), "error")
         again = " ".join(target.text for target in self.request.targets)
-        return result_message(self.t, run, self.request.asked, self.request.errors, again=again)
+        return result_message(self.t, run, self.request.asked, self.request.errors, again=again,
+                              notes=self.request.notes)
 
     async def result_within(self, seconds: float) -> Message | None:
         done, _ = await asyncio.wait({self.task}, timeout=max(0.0, seconds))

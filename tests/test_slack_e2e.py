@@ -295,3 +295,9 @@ async def test_socket_mode_reconnects_after_slack_asks(slack: SlackStandIn, full
         assert ack.text == "12.0.0.6 is clean on all 30 lists"
     finally:
         await bot.stop()
+
+
+async def test_documentation_address_is_checked_with_a_caveat(bot: BotHarness) -> None:
+    ack, _ = await bot.command("198.51.100.7")
+    assert ack.text == "198.51.100.7 is clean on all 30 lists"
+    assert "198.51.100.7 is a documentation (example) address" in blocks_text(ack.body)

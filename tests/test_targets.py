@@ -28,8 +28,6 @@ def test_ipv4_mapped_ipv6_is_the_ipv4_sender() -> None:
         ("::1", "loopback address"),
         ("169.254.1.1", "link-local"),
         ("224.0.0.1", "multicast"),
-        ("192.0.2.25", "documentation"),
-        ("2001:db8::1", "documentation"),
         ("100.64.1.1", "reserved"),
         ("0.0.0.0", "unspecified"),
     ],
@@ -37,6 +35,13 @@ def test_ipv4_mapped_ipv6_is_the_ipv4_sender() -> None:
 def test_addresses_no_list_can_list_get_a_clear_answer(text: str, phrase: str) -> None:
     with pytest.raises(TargetError, match=phrase.replace(".", r"\.")):
         parse_target(text)
+
+
+@pytest.mark.parametrize("text", ["192.0.2.25", "2001:db8::1", "198.51.100.0/30"])
+def test_documentation_addresses_are_checked_with_a_caveat(text: str) -> None:
+    target = parse_target(text)
+    assert target.caveat is not None and "documentation (example) address" in target.caveat
+    assert parse_target("11.22.33.44").caveat is None
 
 
 def test_rfc5782_test_points_are_checkable() -> None:

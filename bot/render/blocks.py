@@ -326,7 +326,7 @@ def _overall(t: Messages, reports: list[Report], asked: str) -> tuple[str, str]:
 
 def result_message(t: Messages, run: CheckRun, asked: str, errors: Sequence[str] = (),
                    buttons: bool = True, progress: tuple[int, int] | None = None,
-                   again: str | None = None) -> Message:
+                   again: str | None = None, notes: Sequence[str] = ()) -> Message:
     """The answer to a check: verdict first, then every listing with its reason and removal
     link, what could not be checked and why, and the clean lists as a count.
 
@@ -349,6 +349,8 @@ def result_message(t: Messages, run: CheckRun, asked: str, errors: Sequence[str]
         b.section(f"{ICON['unknown']} {code(p.target)} {escape(p.message)}")
     if errors:
         b.sections(f"*{t('result.skipped')}*", [f"• {escape(e)}" for e in errors])
+    for note in notes:
+        b.context(f"{ICON['info']} {escape(note)}")
     hidden = 0
     if 1 <= len(reports) <= DETAIL_REPORTS:
         for r in reports:
