@@ -13,9 +13,11 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import config
+from bot.bounce.mime import MAX_INPUT
 from bot.dnsbl.catalog import Catalog, catalog_from_env
 from bot.dnsbl.checker import Checker
 from bot.dnsbl.health import HealthMonitor
@@ -51,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     lists = sub.add_parser("lists", help="show the catalog")
     lists.add_argument("--health", action="store_true", help="probe every list's test points")
     _common(lists)
+    diag = sub.add_parser("diagnose", help="explain a bounce: NDR text, DSN .eml or mail log lines")
+    diag.add_argument("file", nargs="?", default="-", metavar="FILE|-",
+                      help="the bounce (default: standard input)")
+    diag.add_argument("--no-live", action="store_true",
+                      help="do not re-check the refused IP against the blocklists")
+    _common(diag)
     serve = sub.add_parser("demo-server", help="serve the catalog's zones on loopback (rbldnsd)")
     serve.add_argument("--catalog", action="append", default=[], metavar="FILE")
     demo = sub.add_parser("demo", help="check sample addresses against a loopback demo server")
@@ -139,6 +147,41 @@ async def _lists(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _read_input(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read(MAX_INPUT + 1)
+    path = Path(name)
+    try:
+        with path.open("rb") as f:
+            return f.read(MAX_INPUT + 1)
+    except OSError as exc:
+        raise TargetError(f"cannot read {name}: {exc.strerror}") from None
+
+
+async def _diagnose(args: argparse.Namespace) -> int:
+    from bot.bounce.diagnose import diagnose, diagnosis_json, live_check
+    from bot.bounce.rules import default_rules
+    from bot.i18n import messages
+    from bot.render.blocktext import blocks_to_text
+    from bot.render.diagnosis import diagnosis_message
+
+    data = _read_input(args.file)
+    if b"\x00" in data[:65536]:
+        raise TargetError(f"{args.file} is a binary file, not a bounce (text, .eml or mail log)")
+    result = diagnose(data)
+    if result.is_bounce and not args.no_live and any(f.refused_ip for f in result.failures):
+        checker = Checker.for_nameservers(_catalog(args), config.nameservers(args.nameserver),
+                                          timeout=config.timeout(args.timeout))
+        async with checker.client:
+            await live_check(result, checker)
+    if args.json:
+        print(json.dumps(diagnosis_json(result), indent=2, ensure_ascii=False))
+    else:
+        message = diagnosis_message(messages(None), result, default_rules())
+        print(blocks_to_text(message.blocks, message.text))
+    return EXIT_CLEAN if result.is_bounce else EXIT_UNKNOWN
+
+
 def _demo_server(args: argparse.Namespace) -> LocalBlocklistServer:
     from bot.dnsbl.demozones import start_demo_server
 
@@ -187,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_check(args))
         if args.command == "lists":
             return asyncio.run(_lists(args))
+        if args.command == "diagnose":
+            return asyncio.run(_diagnose(args))
         if args.command == "demo-server":
             return _serve(args)
         return _demo(args)

@@ -4,9 +4,10 @@ the settings and one blocklist checker (one DNS client, one cache, one health mo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot import config
+from bot.channels import ChannelSettings, data_dir
 from bot.dnsbl.catalog import Catalog, catalog_from_env
 from bot.dnsbl.checker import Checker
 from bot.dnsbl.transport import Nameserver
@@ -18,15 +19,19 @@ from bot.targets import Target
 class Services:
     settings: Settings
     checker: Checker
+    channels: ChannelSettings = field(
+        default_factory=lambda: ChannelSettings(data_dir() / "channels.json"))
 
     @classmethod
     def create(cls, settings: Settings, catalog: Catalog | None = None,
                nameservers: Sequence[Nameserver] | None = None,
-               timeout: float | None = None) -> Services:
+               timeout: float | None = None, channels: ChannelSettings | None = None) -> Services:
         catalog = catalog if catalog is not None else catalog_from_env()
         servers = list(nameservers) if nameservers is not None else config.nameservers()
         checker = Checker.for_nameservers(catalog, servers, timeout=config.timeout(timeout))
-        return cls(settings, checker)
+        if channels is None:
+            return cls(settings, checker)
+        return cls(settings, checker, channels)
 
     @property
     def catalog(self) -> Catalog:

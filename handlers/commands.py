@@ -7,7 +7,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from bot.render.blocks import notice_message
+from bot.i18n import Messages
+from bot.render.blocks import Message, notice_message
 from bot.services import Services
 from handlers.checks import Answer, parse_request, refusal, replace_with_respond
 
@@ -19,6 +20,10 @@ def register(app: AsyncApp, services: Services) -> None:
     async def blcheck(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
                       context: AsyncBoltContext) -> None:
         t = context["t"]
+        words = command.get("text", "").split()
+        if words and words[0].lower() == "passive":
+            await ack(response_type="ephemeral", **passive(t, command, words[1:]).payload())
+            return
         request = parse_request(command.get("text", ""))
         if not request.targets:
             # Help and refused input go only to the person who typed it.
@@ -31,6 +36,15 @@ def register(app: AsyncApp, services: Services) -> None:
             await answer.follow_up(replace_with_respond(respond, reply), time.monotonic())
 
     register_watch(app)
+
+    def passive(t: Messages, command: dict[str, Any], args: list[str]) -> Message:
+        channel = command.get("channel_id", "")
+        wanted = args[0].lower() if args else ""
+        if wanted in ("on", "off"):
+            services.channels.set_passive(channel, wanted == "on")
+            return notice_message(t("passive.on" if wanted == "on" else "passive.off"))
+        state = "on" if services.channels.passive(channel) else "off"
+        return notice_message(t("passive.usage", state=state))
 
 
 def register_watch(app: AsyncApp) -> None:

@@ -193,7 +193,7 @@ async def test_mention_without_targets_gets_help_in_the_thread(bot: BotHarness,
     await bot.event(event)
     await slack.wait_for(lambda: bool(slack.messages.get("C0CHAN")))
     reply = slack.messages["C0CHAN"][0]
-    assert reply["thread_ts"] == event["ts"] and "Mention me with addresses" in reply["text"]
+    assert reply["thread_ts"] == event["ts"] and "Mention me with a pasted bounce" in reply["text"]
 
 
 async def test_direct_message_is_checked(bot: BotHarness, slack: SlackStandIn) -> None:

@@ -232,8 +232,10 @@ def sendmail_ndr(lines: list[str]) -> list[Failure]:
         if reply and reply[0][:1] in "45":
             text = " ".join(reply)
             rcpt = _address(command or "") if command and command.upper().startswith("RCPT") else None
-            f = Failure(recipient=rcpt, diagnostic=_clean(text), remote_mta=host,
-                        stage=stage_of(command or ""), source="sendmail")
+            # No command sent yet in this session: the greeting itself refused us.
+            stage = stage_of(command) if command else ("connect" if host else None)
+            f = Failure(recipient=rcpt, diagnostic=_clean(text), remote_mta=host, stage=stage,
+                        source="sendmail")
             f.reply_code, f.status = codes(text)
             failures.append(f)
         reply = []
