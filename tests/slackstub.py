@@ -209,6 +209,11 @@ class SlackStandIn:
         # Per-id overrides merged into conversations.info / users.info answers; is_member False also
         # makes chat.postMessage answer not_in_channel, as Slack does.
         self.channels: dict[str, dict[str, Any]] = {}
+        # Messages people posted (not the bot), by channel: what conversations.replies returns.
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self.files: dict[str, bytes] = {}
+        self.file_downloads = 0
+        self.file_denials = 0
         self.users: dict[str, dict[str, Any]] = {}
 
         self.ws_connected = asyncio.Event()
@@ -238,6 +243,7 @@ class SlackStandIn:
             "reactions.add": self._reactions_add,
             "reactions.remove": self._reactions_remove,
             "conversations.info": self._conversations_info,
+            "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
         }
 
@@ -249,6 +255,7 @@ class SlackStandIn:
         app.router.add_route("GET", "/api/{method}", self._api)
         app.router.add_post("/response/{url_id}", self._response_url)
         app.router.add_get("/link", self._link)
+        app.router.add_get("/files-pri/{key}/{name}", self._file)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -603,6 +610,37 @@ class SlackStandIn:
         info = {"id": channel, "name": "general", "is_channel": True, "is_private": False,
                 "is_archived": False, "is_member": True}
         return {"ok": True, "channel": {**info, **self.channels.get(channel, {})}}
+
+    def _conversations_replies(self, call: ApiCall) -> dict[str, Any]:
+        """Thread messages: the ones the bot posted plus any a test seeded in `history`."""
+        channel, ts = call.params.get("channel"), call.params.get("ts")
+        seeded = [m for m in self.history.get(str(channel), []) if m["ts"] == ts or m.get("thread_ts") == ts]
+        posted = [m for m in self.messages.get(str(channel), []) if m.get("thread_ts") == ts]
+        found = sorted(seeded + posted, key=lambda m: m["ts"])
+        if not found:
+            return {"ok": False, "error": "thread_not_found"}
+        limit = int(call.params.get("limit") or 1000)
+        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+
+    def add_file(self, content: bytes, name: str = "bounce.eml", mimetype: str = "message/rfc822",
+                 size: int | None = None) -> dict[str, Any]:
+        """A file as Slack describes it in events; its url_private needs the bot token."""
+        file_id = _random_id("F")
+        self.files[file_id] = content
+        url = f"{self.base}/files-pri/{TEAM_ID}-{file_id}/{name}"
+        return {"id": file_id, "name": name, "title": name, "mimetype": mimetype,
+                "filetype": name.rsplit(".", 1)[-1], "size": len(content) if size is None else size,
+                "url_private": url, "url_private_download": url + "?download=1"}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+            self.file_denials += 1
+            return web.Response(status=302, headers={"Location": self.base + "/signin"})
+        file_id = request.match_info["key"].rsplit("-", 1)[-1]
+        if file_id not in self.files:
+            return web.Response(status=404)
+        self.file_downloads += 1
+        return web.Response(body=self.files[file_id], content_type="application/octet-stream")
 
     def _users_info(self, call: ApiCall) -> dict[str, Any]:
         user = call.params.get("user")

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.bounce import mime
 from bot.bounce.classify import classify
-from bot.bounce.extract import codes, extract, stage_of
+from bot.bounce.extract import codes, extract, stage_in_reply, stage_of
 from bot.bounce.model import Diagnosis, Failure
 from bot.bounce.rules import Rules, default_rules
 from bot.dnsbl.checker import Checker
@@ -25,7 +25,8 @@ def _loose(source: mime.Source, rules: Rules) -> list[Failure]:
     """No known layout: the first error reply in the text, if one is there and a rule knows it."""
     for m in _REPLY_LINE.finditer(source.text[:200_000]):
         line = m.group(0).strip().lstrip("<> ")
-        f = Failure(diagnostic=line, stage=stage_of(source.text[max(0, m.start() - 300):m.start()]))
+        before = source.text[max(0, m.start() - 300):m.start()]
+        f = Failure(diagnostic=line, stage=stage_in_reply(line) or stage_of(before))
         f.reply_code, f.status = codes(line)
         classify(rules, f)
         if f.reason not in ("onhold", "undefined"):

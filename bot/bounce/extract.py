@@ -31,15 +31,17 @@ _CUT = re.compile(
     r"\s*Below is a copy of the original message|Message headers follow|Original message follows)",
     re.IGNORECASE | re.MULTILINE)
 
+# SMTP verbs are matched in upper case only: "mail" and "data" are ordinary words in replies.
 _STAGES = (
-    ("connect", re.compile(r"initial connection|refused to talk to me|connect(?:ion)? to|"
-                           r"greeting|banner|\bconnect\b", re.I)),
-    ("HELO", re.compile(r"\b(?:EHLO|HELO)\b|my name was rejected", re.I)),
-    ("MAIL", re.compile(r"MAIL FROM|\bMAIL\b|sender was rejected", re.I)),
-    ("RCPT", re.compile(r"RCPT TO|\bRCPT\b|does not like recipient", re.I)),
-    ("DATA", re.compile(r"\bDATA\b|end of data|failed after I sent the message|"
-                        r"end of (?:the )?message", re.I)),
+    ("connect", re.compile(r"initial connection|refused to talk to me|[Cc]onnect(?:ion)? to |"
+                           r"greeting|banner")),
+    ("HELO", re.compile(r"\b(?:EHLO|HELO)\b|my name was rejected")),
+    ("MAIL", re.compile(r"\bMAIL(?: FROM)?\b|[Ss]ender was rejected")),
+    ("RCPT", re.compile(r"\bRCPT(?: TO)?\b|does not like recipient")),
+    ("DATA", re.compile(r"\bDATA\b|end of data|failed after I sent the message")),
 )
+_STAGE_IN_REPLY = re.compile(r"\(in reply to (.{1,80}?) command\)|after ((?:RCPT TO|MAIL FROM|DATA|"
+                             r"end of data|initial connection|EHLO|HELO)[^:]{0,200}):|\(state \d{1,2}\)")
 _GMAIL_STATE = {"6": "MAIL", "8": "AUTH", "9": "AUTH", "12": "AUTH", "13": "HELO", "14": "RCPT",
                 "15": "DATA", "17": "DATA", "18": "DATA"}
 
@@ -53,6 +55,12 @@ def stage_of(text: str) -> str | None:
         if pattern.search(text):
             return stage
     return None
+
+
+def stage_in_reply(text: str) -> str | None:
+    """The stage a reply text itself names ("(in reply to RCPT TO command)"), else None."""
+    m = _STAGE_IN_REPLY.search(text)
+    return stage_of(m.group(0)) if m else None
 
 
 def codes(text: str) -> tuple[str | None, str | None]:
@@ -149,7 +157,7 @@ def from_dsn(block: dict[str, str]) -> Failure:
         status=in_text or (status_field.group(1) if status_field else None),
         diagnostic=_clean(diagnostic), remote_mta=remote.rstrip(".") or None, remote_ip=remote_ip,
         action=(block.get("action") or "").split()[0].lower() if block.get("action") else None,
-        diagnostic_type=dtype, source="dsn", stage=stage_of(diagnostic) if diagnostic else None,
+        diagnostic_type=dtype, source="dsn", stage=stage_in_reply(diagnostic),
     )
 
 
@@ -382,7 +390,7 @@ def address_colon_reply(lines: list[str]) -> list[Failure]:
         if m := _COLON_REPLY.match(line):
             f = Failure(recipient=m.group(1).lower(), diagnostic=_clean(m.group(2)), source="text")
             f.reply_code, f.status = codes(f.diagnostic)
-            f.stage = stage_of(f.diagnostic)
+            f.stage = stage_in_reply(f.diagnostic)
             failures.append(f)
     return failures
 
@@ -423,7 +431,7 @@ def generic_body(source: Source, text: str) -> list[Failure]:
         f.reply_code, f.status = codes(reply_text)
     else:
         f.status = codes(window)[1]
-    f.stage = stage_of(window) if ("after" in window or "in reply to" in window) else None
+    f.stage = stage_in_reply(window)
     return [f]
 
 
@@ -438,7 +446,7 @@ def gmail_ndr(text: str) -> list[Failure]:
     if r := re.search(r"(?:recipient|recipients) (?:failed permanently|has been delayed|"
                       r"delivery failed)[^:]{0,40}:\s*(\S{1,300}@\S{1,255})", text):
         rcpt = _address(r.group(1))
-    f = Failure(recipient=rcpt, diagnostic=reply, stage=stage_of(reply), source="gmail")
+    f = Failure(recipient=rcpt, diagnostic=reply, stage=stage_in_reply(reply), source="gmail")
     f.reply_code, f.status = codes(reply)
     return [f]
 
