@@ -90,6 +90,31 @@ def main() -> None:
     print(f"\nspeed (CPU time, one core, {args.rounds} rounds of {len(blobs)} bounces, "
           f"{size / 1024:.1f} KB average): median {rates[len(rates) // 2]:,.0f} bounces/s, "
           f"worst {rates[0]:,.0f}, best {rates[-1]:,.0f}")
+    scaling()
+
+
+def scaling() -> None:
+    """Time per input size for realistic and adversarial pastes: linear growth shows as a flat
+    microseconds-per-KB column."""
+    corpus_like = (DEFAULT / "lhost-postfix-58.eml").read_bytes() if DEFAULT.exists() else b"550 x\n"
+    kinds = {
+        "bounces pasted back to back": corpus_like,
+        "spaces": b" ",
+        "newlines": b"\n",
+        "'550-5.7.1 ' repeated": b"550-5.7.1 ",
+        "'<<< ' lines": b"<<< 554 blocked\n",
+        "'x@y: 550 ' repeated": b"x@y: 550 ",
+    }
+    print("\nscaling (CPU µs per KB of input; flat = linear):")
+    print(f"  {'input':30}" + "".join(f"{k:>10}" for k in ("10 KB", "40 KB", "400 KB", "4 MB")))
+    for label, unit in kinds.items():
+        row = []
+        for size in (10_240, 40_960, 409_600, 4_194_304):
+            blob = (unit * (size // len(unit) + 1))[:size]
+            start = time.process_time()
+            diagnose(blob)
+            row.append((time.process_time() - start) * 1e6 / (size / 1024))
+        print(f"  {label:30}" + "".join(f"{v:10.1f}" for v in row))
 
 
 if __name__ == "__main__":

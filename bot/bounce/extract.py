@@ -17,6 +17,7 @@ from bot.bounce.mime import Source
 from bot.bounce.model import Failure
 
 MAX_LINE = 4000
+MAX_RECORDS = 500  # failed recipients read from one input (a list bounce can name thousands)
 ADDRESS = r"[^\s<>()\[\]\",;:@]{1,200}@[A-Za-z0-9._-]{1,255}"
 _ADDR = re.compile(ADDRESS)
 _ANGLE_ADDR = re.compile(r"<(" + ADDRESS + r")>")
@@ -24,11 +25,11 @@ _REPLY = re.compile(r"\b([245]\d\d)(?:[ -]|$)(?:\s*([245]\.\d{1,3}\.\d{1,3})\b)?
 _STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _DSN_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]{0,60}):[ \t]*(.*)$")
 _CUT = re.compile(
-    r"^\s*(?:-{2,}\s*(?:Below this line is a copy of the message|This is a copy of the message|"
+    r"^[ \t]*(?:-{2,}[ \t]*(?:Below this line is a copy of the message|This is a copy of the message|"
     r"Original message|The header of the original message|Original Message)|"
     r"Original message headers:|-+ ?Original message ?-+|"
     r"----- The following is a copy of|Content-Type: message/rfc822|"
-    r"\s*Below is a copy of the original message|Message headers follow|Original message follows)",
+    r"Below is a copy of the original message|Message headers follow|Original message follows)",
     re.IGNORECASE | re.MULTILINE)
 
 # SMTP verbs are matched in upper case only: "mail" and "data" are ordinary words in replies.
@@ -41,7 +42,8 @@ _STAGES = (
     ("DATA", re.compile(r"\bDATA\b|end of data|failed after I sent the message")),
 )
 _STAGE_IN_REPLY = re.compile(r"\(in reply to (.{1,80}?) command\)|after ((?:RCPT TO|MAIL FROM|DATA|"
-                             r"end of data|initial connection|EHLO|HELO)[^:]{0,200}):|\(state \d{1,2}\)")
+                             r"end of data|initial connection|EHLO|HELO)[^:]{0,200}):|\(state \d{1,2}\)|"
+                             r"refused to talk to me")
 _GMAIL_STATE = {"6": "MAIL", "8": "AUTH", "9": "AUTH", "12": "AUTH", "13": "HELO", "14": "RCPT",
                 "15": "DATA", "17": "DATA", "18": "DATA"}
 
@@ -88,8 +90,13 @@ def cut_original(text: str) -> str:
     return text[: m.start()] if m else text
 
 
+_BLANK_RUN = re.compile(r"\n(?:[ \t]*\n){2,}")
+
+
 def _lines(text: str) -> list[str]:
-    return [line[:MAX_LINE] for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _BLANK_RUN.sub("\n\n", text)  # one blank line separates as well as a thousand
+    return [line[:MAX_LINE] for line in text.split("\n")]
 
 
 # -- RFC 3464 fields ----------------------------------------------------------------------------
@@ -169,11 +176,19 @@ def _address(text: str) -> str | None:
 # -- NDR texts --------------------------------------------------------------------------------
 
 
+_RECORD_START = re.compile(r"^<" + ADDRESS + r">(?: \(expanded from <[^>]{1,300}>\))?: ")
+
+
 def _paragraphs(lines: list[str]) -> list[str]:
+    """Blank-line separated paragraphs, each joined into one line; a "<rcpt>: " line always
+    starts a new one (pasted chat text often runs into the bounce without a blank line)."""
     out: list[str] = []
     buf: list[str] = []
     for line in lines:
         if line.strip():
+            if buf and _RECORD_START.match(line):
+                out.append(" ".join(buf))
+                buf = []
             buf.append(line.strip())
         elif buf:
             out.append(" ".join(buf))
@@ -598,9 +613,9 @@ def extract(source: Source) -> list[Failure]:
         ]
     if not found:
         found = address_colon_reply(lines)
-    failures = _merge(dsn, found)
+    failures = _merge(dsn[:MAX_RECORDS], found[:MAX_RECORDS])
     if not failures:
-        failures = log_lines(lines)
+        failures = log_lines(lines)[:MAX_RECORDS]
     if not failures and source.is_mime and looks_like_bounce(source):
         failures = generic_body(source, text)
     elif source.is_mime and any(not f.diagnostic for f in failures) and looks_like_bounce(source):
