@@ -60,6 +60,9 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
 
 sys.addaudithook(_audit)
 
+# Settings the bot persists (passive channels) go to a throwaway directory, never the user's.
+os.environ["BLCHECK_DATA_DIR"] = tempfile.mkdtemp(prefix="blcheck-data-")
+
 # Python subprocesses (the CLI tests) load the same guard through sitecustomize.
 _GUARD_LOG = Path(os.environ.setdefault(
     "BLCHECK_TEST_GUARD_LOG", tempfile.mkstemp(prefix="blcheck-guard-", suffix=".log")[1]))
