@@ -5,13 +5,24 @@ bench/bounces.py prints the full confusion table."""
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
 
 from bot.bounce.diagnose import diagnose
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "bounces"
+def _corpus() -> Path:
+    """BLCHECK_BOUNCE_CORPUS, else ../shared beside the checkout, else this machine's /work/shared."""
+    for candidate in (os.environ.get("BLCHECK_BOUNCE_CORPUS"),
+                      Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "bounces",
+                      "/work/shared/corpus/bounces"):
+        if candidate and (Path(candidate) / "expected.tsv").exists():
+            return Path(candidate)
+    return Path("../shared/corpus/bounces")
+
+
+CORPUS = _corpus()
 
 pytestmark = pytest.mark.skipif(not (CORPUS / "expected.tsv").exists(),
                                 reason=f"the shared bounce corpus is not at {CORPUS}")
