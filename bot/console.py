@@ -124,6 +124,8 @@ class Console:
         await self.slack.start()
         client = AsyncWebClient(base_url=self.slack.api_url)
         self.app = build_app(self.services, client, await authenticate(client, "xoxb-console"))
+        if self.services.watching is not None:
+            self.services.watching.start(AsyncWebClient(token="xoxb-console", base_url=self.slack.api_url))
 
     async def stop(self) -> None:
         await self.slack.stop()

@@ -74,6 +74,23 @@ async def _wait_for_stop() -> None:
     await _stop.wait()
 
 
+async def _open_watching(services: Services, settings: Settings) -> None:
+    """The watch database; without it the bot still answers everything else."""
+    from bot.watch.service import Watching
+
+    try:
+        services.watching = await Watching.open(services.checker, settings.lang)
+    except BlcheckError:
+        raise
+    except Exception as exc:
+        log.error("watches are off: the database is not available (%s)", type(exc).__name__)
+
+
+def _start_watching(services: Services, token: str | None) -> None:
+    if services.watching is not None:
+        services.watching.start(build_client(services.settings, token=token))
+
+
 async def run_socket_mode(services: Services) -> None:
     settings = services.settings
     settings.check_socket_mode()
@@ -90,6 +107,7 @@ async def run_socket_mode(services: Services) -> None:
                           "Information page, and turn Socket Mode on.") from None
     handler = AsyncSocketModeHandler(app, settings.app_token, web_client=client)
     await handler.connect_async()  # type: ignore[no-untyped-call]
+    _start_watching(services, settings.bot_token)
     log.info("connected to Slack in Socket Mode; /blcheck is ready")
     try:
         await _wait_for_stop()
@@ -147,6 +165,7 @@ async def run_http(services: Services) -> None:
         await site.start()
     except OSError as exc:
         raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+    _start_watching(services, settings.bot_token)
     log.info("serving Slack requests on http://%s:%s/slack/events (health: /healthz)",
              settings.host, settings.port)
     try:
@@ -196,6 +215,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     elif args.nameserver:
         nameservers = config.nameservers(args.nameserver)
     services = Services.create(settings, catalog, nameservers)
+    await _open_watching(services, settings)
     try:
         if console:
             banner = CONSOLE_BANNER

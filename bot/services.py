@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot import config
 from bot.channels import ChannelSettings, data_dir
@@ -14,6 +15,9 @@ from bot.dnsbl.transport import Nameserver
 from bot.settings import Settings
 from bot.targets import Target
 
+if TYPE_CHECKING:
+    from bot.watch.service import Watching
+
 
 @dataclass
 class Services:
@@ -21,6 +25,7 @@ class Services:
     checker: Checker
     channels: ChannelSettings = field(
         default_factory=lambda: ChannelSettings(data_dir() / "channels.json"))
+    watching: Watching | None = None  # None: no database (watch commands say so)
 
     @classmethod
     def create(cls, settings: Settings, catalog: Catalog | None = None,
@@ -48,4 +53,6 @@ class Services:
         return sum(1 for bl in self.catalog if bl.kinds & kinds)
 
     async def aclose(self) -> None:
+        if self.watching is not None:
+            await self.watching.close()
         await self.checker.client.aclose()

@@ -1,5 +1,4 @@
-"""Buttons on a result: *Recheck* runs the same check again in place; *Watch* (until watches
-exist) says when it arrives."""
+"""The *Recheck* button on a result: the same check again, in place (*Watch* is in watch.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from bot.render.blocks import ACTION_RECHECK, ACTION_WATCH, notice_message
+from bot.render.blocks import ACTION_RECHECK, notice_message
 from bot.services import Services
 from handlers.checks import Answer, parse_request, replace_with_respond
 
@@ -43,12 +42,3 @@ def register(app: AsyncApp, services: Services) -> None:
         await show(await answer.first())
         if not answer.complete:
             await answer.follow_up(show, time.monotonic())
-
-    @app.action(ACTION_WATCH)
-    async def watch(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond,
-                    context: AsyncBoltContext) -> None:
-        await ack()
-        t = context["t"]
-        asked = asked_of(action) or "?"
-        await respond(response_type="ephemeral", replace_original=False,
-                      **notice_message(t("watch.not_yet", what=asked)).payload())

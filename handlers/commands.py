@@ -11,6 +11,7 @@ from bot.i18n import Messages
 from bot.render.blocks import Message, notice_message
 from bot.services import Services
 from handlers.checks import Answer, parse_request, refusal, replace_with_respond
+from handlers.watch import history
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -24,6 +25,9 @@ def register(app: AsyncApp, services: Services) -> None:
         if words and words[0].lower() == "passive":
             await ack(response_type="ephemeral", **passive(t, command, words[1:]).payload())
             return
+        if words and words[0].lower() == "history":
+            await ack(response_type="ephemeral", **(await history(services, t, command, words[1:])).payload())
+            return
         request = parse_request(command.get("text", ""))
         if not request.targets:
             # Help and refused input go only to the person who typed it.
@@ -35,7 +39,6 @@ def register(app: AsyncApp, services: Services) -> None:
         if not answer.complete:
             await answer.follow_up(replace_with_respond(respond, reply), time.monotonic())
 
-    register_watch(app)
 
     def passive(t: Messages, command: dict[str, Any], args: list[str]) -> Message:
         channel = command.get("channel_id", "")
@@ -45,13 +48,3 @@ def register(app: AsyncApp, services: Services) -> None:
             return notice_message(t("passive.on" if wanted == "on" else "passive.off"))
         state = "on" if services.channels.passive(channel) else "off"
         return notice_message(t("passive.usage", state=state))
-
-
-def register_watch(app: AsyncApp) -> None:
-    """`/blwatch` is in the manifest so one paste creates the whole app; until watches exist it
-    says when they arrive instead of failing."""
-
-    @app.command("/blwatch")
-    async def blwatch(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
-        text = context["t"]("watch.not_yet", what=command.get("text", "").strip() or "addresses")
-        await ack(response_type="ephemeral", **notice_message(text).payload())

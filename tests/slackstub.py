@@ -244,6 +244,7 @@ class SlackStandIn:
             "reactions.remove": self._reactions_remove,
             "conversations.info": self._conversations_info,
             "conversations.replies": self._conversations_replies,
+            "conversations.history": self._conversations_history,
             "users.info": self._users_info,
         }
 
@@ -524,6 +525,8 @@ class SlackStandIn:
             "text": p.get("text", ""), "blocks": p.get("blocks"), "attachments": p.get("attachments"),
             "user": BOT_USER_ID, "bot_id": BOT_ID, "app_id": APP_ID, "team": TEAM_ID,
         }
+        if p.get("metadata"):
+            message["metadata"] = p["metadata"]
         self.messages.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": self._public(message)}
 
@@ -621,6 +624,15 @@ class SlackStandIn:
             return {"ok": False, "error": "thread_not_found"}
         limit = int(call.params.get("limit") or 1000)
         return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+
+    def _conversations_history(self, call: ApiCall) -> dict[str, Any]:
+        """Top-level messages of a channel, newest first, as Slack returns them."""
+        channel = str(call.params.get("channel"))
+        # `oldest` is ignored: the stand-in's ts values are not wall-clock times.
+        found = [m for m in self.history.get(channel, []) + self.messages.get(channel, [])
+                 if not m.get("thread_ts") or m.get("thread_ts") == m["ts"]]
+        return {"ok": True, "messages": sorted(found, key=lambda m: m["ts"], reverse=True),
+                "has_more": False}
 
     def add_file(self, content: bytes, name: str = "bounce.eml", mimetype: str = "message/rfc822",
                  size: int | None = None) -> dict[str, Any]:

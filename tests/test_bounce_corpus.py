@@ -12,6 +12,7 @@ import pytest
 
 from bot.bounce.diagnose import diagnose
 
+
 def _corpus() -> Path:
     """BLCHECK_BOUNCE_CORPUS, else ../shared beside the checkout, else this machine's /work/shared."""
     for candidate in (os.environ.get("BLCHECK_BOUNCE_CORPUS"),

@@ -212,12 +212,12 @@ async def test_recheck_button_replaces_the_result(bot: BotHarness, slack: SlackS
     assert result["replace_original"] is True
 
 
-async def test_watch_button_says_it_is_not_there_yet(bot: BotHarness, slack: SlackStandIn) -> None:
+async def test_watch_button_without_a_database_says_so(bot: BotHarness, slack: SlackStandIn) -> None:
     payload, url = slack.action_payload(ACTION_WATCH, json.dumps({"q": "11.22.33.44"}))
     await bot.action(payload)
     await slack.wait_for(lambda: bool(slack.posts_to(url)))
     body = slack.posts_to(url)[0].body
-    assert "not available yet" in body["text"] and body["response_type"] == "ephemeral"
+    assert "needs the bot's database" in body["text"] and body["response_type"] == "ephemeral"
     assert body.get("replace_original") is False
 
 

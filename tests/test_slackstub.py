@@ -86,9 +86,9 @@ async def test_messages_threads_and_updates(stub: SlackStandIn) -> None:
 async def test_unknown_method_is_a_violation(stub: SlackStandIn) -> None:
     client = AsyncWebClient(token=BOT_TOKEN, base_url=stub.api_url)
     with pytest.raises(SlackApiError) as err:
-        await client.api_call("conversations.history", params={"channel": "C1", "ts": "1.1"})
+        await client.api_call("conversations.archive", params={"channel": "C1", "ts": "1.1"})
     assert err.value.response["error"] == "unknown_method"
-    assert stub.violations and "conversations.history" in stub.violations[0]
+    assert stub.violations and "conversations.archive" in stub.violations[0]
 
 
 async def test_rate_limit_then_retry(stub: SlackStandIn) -> None:

@@ -79,7 +79,7 @@ class Checker:
 
     async def check_targets(
         self, targets: Sequence[Target], progress: Callable[[int, int], None] | None = None,
-        live: list[Report] | None = None,
+        live: list[Report] | None = None, fresh: bool = False,
     ) -> CheckRun:
         """Expand `targets` (hostnames, MX), check every item, return reports in input order.
 
@@ -101,7 +101,7 @@ class Checker:
         reports = []
         if progress is not None:
             progress(0, len(items))
-        async for report in self.stream(items, live):
+        async for report in self.stream(items, live, fresh):
             reports.append(report)
             if progress is not None:
                 progress(len(reports), len(items))
@@ -112,8 +112,8 @@ class Checker:
         run.elapsed = time.monotonic() - start
         return run
 
-    async def stream(self, items: Iterable[Item], live: list[Report] | None = None
-                     ) -> AsyncIterator[Report]:
+    async def stream(self, items: Iterable[Item], live: list[Report] | None = None,
+                     fresh: bool = False) -> AsyncIterator[Report]:
         """Reports in completion order; at most the DNS window's worth of items is held."""
         done: asyncio.Queue[Report] = asyncio.Queue()
         opened: dict[int, _Open] = {}
@@ -140,7 +140,7 @@ class Checker:
                         await asyncio.sleep(0.01)  # the consumer is slower than DNS: wait
                     await self.client.wait_for_slot()  # the bounded window
                     waiting.clear()
-                    report = self._submit(index, item, opened, finish)
+                    report = self._submit(index, item, opened, finish, fresh)
                     if live is not None:
                         live.append(report)
             finally:
@@ -174,7 +174,8 @@ class Checker:
 
     # -- one item ----------------------------------------------------------------------------
 
-    def _submit(self, index: int, item: Item, opened: dict[int, _Open], finish: Finish) -> Report:
+    def _submit(self, index: int, item: Item, opened: dict[int, _Open], finish: Finish,
+                fresh: bool = False) -> Report:
         lists = self._lists_by_kind[item.kind]
         report = Report(item.target, item.query, item.kind, item.via, index=index)
         entry = _Open(report, len(lists))
@@ -191,13 +192,13 @@ class Checker:
             def on_a(outcome: Outcome, check: ListCheck = check, prefix: bytes = prefix) -> None:
                 if entry.closed:
                     return
-                self._on_a(entry, check, outcome, prefix, finish)
+                self._on_a(entry, check, outcome, prefix, finish, fresh)
 
-            self.client.submit(question, on_a)
+            self.client.submit(question, on_a, fresh)
         return report
 
     def _on_a(self, entry: _Open, check: ListCheck, outcome: Outcome, prefix: bytes,
-              finish: Finish) -> None:
+              finish: Finish, fresh: bool = False) -> None:
         reply = outcome.reply
         if reply is None:
             check.status, check.detail = UNKNOWN, outcome.failure or "no answer"
@@ -224,7 +225,7 @@ class Checker:
                         check.reason = " ".join(dict.fromkeys(outcome.reply.texts))
                     self._one_done(entry, check, finish)
 
-                self.client.submit(question, on_txt)
+                self.client.submit(question, on_txt, fresh)
         self._one_done(entry, check, finish)
 
     def _one_done(self, entry: _Open, check: ListCheck, finish: Finish) -> None:

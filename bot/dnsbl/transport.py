@@ -192,15 +192,16 @@ class DnsClient:
             self._waiters.append(fut)
             await fut
 
-    def submit(self, question: bytes, callback: Callback) -> None:
+    def submit(self, question: bytes, callback: Callback, fresh: bool = False) -> None:
         """Ask `question` (wire form); `callback` runs once, from the event loop, with the outcome.
 
-        Cached answers call back before this returns. Call `wait_for_slot()` first to respect
-        the window; `submit` itself never blocks.
+        Cached answers call back before this returns, unless `fresh` (a watch run, a
+        confirmation: this client's cache must not hide a change). Call `wait_for_slot()` first
+        to respect the window; `submit` itself never blocks.
         """
         if not self._socks:
             self.open()
-        cached = self._cache.get(question)
+        cached = None if fresh else self._cache.get(question)
         if cached is not None:
             if cached[0] > time.monotonic():
                 self._cache.move_to_end(question)
@@ -215,7 +216,7 @@ class DnsClient:
         self._by_question[question] = pending
         self._send(pending)
 
-    async def query(self, question: bytes) -> Outcome:
+    async def query(self, question: bytes, fresh: bool = False) -> Outcome:
         """One question, awaited: the convenient form for a handful of lookups."""
         await self.wait_for_slot()
         assert self._loop is not None or not self._socks
@@ -228,7 +229,7 @@ class DnsClient:
             if not fut.done():
                 fut.set_result(outcome)
 
-        self.submit(question, done)
+        self.submit(question, done, fresh)
         return await fut
 
     def _send(self, p: _Pending) -> None:

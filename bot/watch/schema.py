@@ -1,0 +1,100 @@
+"""The watch tables. Times are epoch seconds (floats): the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, nullable=False),
+)
+
+watches = Table(
+    "watches", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", String(32), nullable=False),
+    Column("channel_id", String(32), nullable=False),
+    Column("target", String(320), nullable=False),
+    Column("created_by", String(32)),
+    Column("created_at", Float, nullable=False),
+    Column("interval_s", Integer, nullable=False),
+    Column("next_check_at", Float, nullable=False),
+    Column("lease_owner", String(80)),
+    Column("lease_until", Float),
+    Column("muted_until", Float),
+    Column("last_checked_at", Float),
+    Column("baseline_done", Boolean, nullable=False, default=False),
+    UniqueConstraint("team_id", "channel_id", "target", name="uq_watch"),
+)
+Index("ix_watches_due", watches.c.next_check_at)
+
+# What is listed now, per watched address and list (only listings that count).
+listings = Table(
+    "listings", metadata,
+    Column("watch_id", Integer, ForeignKey("watches.id", ondelete="CASCADE"), primary_key=True),
+    Column("address", String(320), primary_key=True),
+    Column("list_id", String(64), primary_key=True),
+    Column("codes", String(200), nullable=False, default=""),
+    Column("reason", Text),
+    Column("since", Float, nullable=False),
+)
+
+# One incident per watch from the first listing to the all-clear: one Slack thread.
+incidents = Table(
+    "incidents", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("watch_id", Integer, ForeignKey("watches.id", ondelete="CASCADE"), nullable=False),
+    Column("opened_at", Float, nullable=False),
+    Column("closed_at", Float),
+    Column("root_ts", String(32)),
+)
+
+# The listing timeline: /blcheck history.
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("watch_id", Integer, ForeignKey("watches.id", ondelete="CASCADE"), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("list_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # listed, delisted
+    Column("at", Float, nullable=False),
+    Column("codes", String(200)),
+    Column("reason", Text),
+)
+Index("ix_events_watch", events.c.watch_id, events.c.at)
+
+# Messages to Slack, written in the same transaction as the state change they announce.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", String(32), nullable=False),
+    Column("channel_id", String(32), nullable=False),
+    Column("watch_id", Integer, ForeignKey("watches.id", ondelete="SET NULL")),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="SET NULL")),
+    Column("kind", String(16), nullable=False),  # root, thread, update, notice
+    Column("payload", Text, nullable=False),  # JSON: text and blocks
+    Column("status", String(12), nullable=False, default="pending"),  # pending, sent, dropped
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_owner", String(80)),
+    Column("lease_until", Float),
+    Column("created_at", Float, nullable=False),
+    Column("sent_at", Float),
+    Column("slack_ts", String(32)),
+    Column("last_error", String(200)),
+)
+Index("ix_outbox_pending", outbox.c.status, outbox.c.next_attempt_at)

@@ -1,0 +1,67 @@
+"""Watching, assembled: the database, the scheduler and the outbox sender, started next to the
+Slack app in one event loop (Socket Mode, HTTP and the console alike)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.dnsbl.checker import Checker
+from bot.i18n import messages
+from bot.render.alerts import AlertRenderer
+from bot.watch.db import database_url, make_engine, migrate
+from bot.watch.scheduler import Scheduler, global_interval
+from bot.watch.sender import Sender
+from bot.watch.store import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_WATCHES = 200
+
+
+def max_watches(env: Mapping[str, str] | None = None) -> int:
+    env = os.environ if env is None else env
+    raw = env.get("BLCHECK_MAX_WATCHES", "").strip()
+    return int(raw) if raw.isdigit() else DEFAULT_MAX_WATCHES
+
+
+class Watching:
+    def __init__(self, store: Store, scheduler: Scheduler, interval: int, limit: int) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.interval = interval
+        self.limit = limit
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    async def open(cls, checker: Checker, lang: str | None = None, url: str | None = None,
+                   env: Mapping[str, str] | None = None) -> Watching:
+        engine = make_engine(url or database_url(env))
+        await migrate(engine)
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        store = Store(engine, owner)
+        interval = global_interval(env)
+        renderer = AlertRenderer(messages(lang), checker.catalog)
+        scheduler = Scheduler(store, checker, renderer, interval=interval)
+        return cls(store, scheduler, interval, max_watches(env))
+
+    def start(self, client: AsyncWebClient, tick: float = 1.0) -> None:
+        """Run the scheduler and the sender in the background until `close()`."""
+        sender = Sender(self.store, client)
+        self._tasks = [asyncio.create_task(self.scheduler.run(self._stop, tick), name="watch-scheduler"),
+                       asyncio.create_task(sender.run(self._stop, tick), name="outbox-sender")]
+
+    async def close(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, 10)
+        await self.store.engine.dispose()

@@ -1,0 +1,203 @@
+"""`/blwatch`, the *Watch* button on results, the alert buttons, and `/blcheck history`."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+
+from bot.errors import TargetError
+from bot.i18n import Messages
+from bot.render.alerts import ACTION_MUTE, ACTION_RECHECK_WATCH
+from bot.render.blocks import ACTION_WATCH, Message, _Builder, notice_message
+from bot.render.mrkdwn import code, escape
+from bot.services import Services
+from bot.targets import parse_targets
+from bot.watch.scheduler import USER_FLOOR
+from handlers.actions import asked_of
+from handlers.checks import slack_text
+
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{2,30})(?:\|[^>]*)?>$")
+_DURATION = re.compile(r"^(\d{1,4})([mhd])$")
+_UNIT = {"m": 60, "h": 3600, "d": 86400}
+
+
+def duration(word: str) -> int | None:
+    m = _DURATION.match(word.lower())
+    return int(m.group(1)) * _UNIT[m.group(2)] if m else None
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _lines(t: Messages, title: str, lines: list[str]) -> Message:
+    b = _Builder()
+    b.sections(f"*{escape(title)}*", lines)
+    return Message(text=escape(title), blocks=b.dicts())
+
+
+async def add(services: Services, t: Messages, team: str, channel: str, user: str,
+              words: list[str]) -> Message:
+    watching = services.watching
+    assert watching is not None
+    interval = watching.interval
+    if "every" in words and (i := words.index("every")) + 1 < len(words):
+        asked = duration(words[i + 1])
+        if asked is not None:
+            interval = max(asked, USER_FLOOR)
+        del words[i:i + 2]
+    if words and (m := _CHANNEL.match(words[-1])):
+        channel = m.group(1)
+        words = words[:-1]
+    try:
+        targets, errors = parse_targets([slack_text(w).strip() for w in words if w.strip()])
+    except TargetError as exc:
+        return notice_message(str(exc), "error")
+    refused = [f"{tg.text}: watch its domain instead" for tg in targets if tg.kind == "email"]
+    targets = [tg for tg in targets if tg.kind != "email"]
+    if not targets:
+        problem = "; ".join([*(str(e) for e in errors), *refused]) or t("watch.usage")
+        return notice_message(problem, "error")
+    count = await watching.store.count_watches(team)
+    if count + len(targets) > watching.limit:
+        return notice_message(t("watch.limit", count=count, limit=watching.limit), "error")
+    now = time.time()
+    created: list[str] = []
+    existing: list[str] = []
+    for target in targets:
+        _, new = await watching.store.add_watch(team, channel, target.text, user, interval, now)
+        (created if new else existing).append(target.text)
+    parts = []
+    if created:
+        parts.append(t("watch.added", targets=", ".join(created), minutes=max(1, interval // 60)))
+    parts.extend(t("watch.exists", target=x) for x in existing)
+    parts.extend([*(str(e) for e in errors), *refused])
+    return notice_message("\n".join(parts))
+
+
+async def blwatch(services: Services, t: Messages, command: dict[str, Any]) -> Message:
+    if services.watching is None:
+        return notice_message(t("watch.no_database"), "error")
+    store = services.watching.store
+    team, channel = command.get("team_id", ""), command.get("channel_id", "")
+    words = command.get("text", "").split()
+    verb = words[0].lower() if words else ""
+    rest = words[1:]
+    if verb == "add" and rest:
+        return await add(services, t, team, channel, command.get("user_id", ""), rest)
+    if verb in ("remove", "rm", "delete") and rest:
+        gone = [x for x in rest if await store.remove_watch(team, channel, slack_text(x).strip())]
+        missing = [x for x in rest if x not in gone]
+        text = "\n".join([*(t("watch.removed", target=x) for x in gone),
+                          *(t("watch.not_found", target=x) for x in missing)])
+        return notice_message(text)
+    if verb == "list":
+        watches = await store.watches(team, channel)
+        if not watches:
+            return notice_message(t("watch.none"))
+        lines = []
+        for wt in watches:
+            open_ = await store.listings(wt.id)
+            state = f":rotating_light: {len(open_)} open" if open_ else ":white_check_mark: clean"
+            if not wt.baseline_done:
+                state = ":hourglass_flowing_sand: first check pending"
+            muted = ""
+            if wt.muted_until is not None and wt.muted(time.time()):
+                muted = f" · muted until {_when(wt.muted_until)}"
+            last = f" · checked {_when(wt.last_checked_at)}" if wt.last_checked_at else ""
+            lines.append(f"• {code(wt.target)} {state}{last}{muted}")
+        return _lines(t, t("watch.list_title"), lines)
+    if verb in ("mute", "unmute") and rest:
+        target = slack_text(rest[0]).strip()
+        until = None
+        if verb == "mute":
+            asked = duration(rest[1]) if len(rest) > 1 else None
+            until = time.time() + (asked or 86400)
+        if not await store.set_mute(team, channel, target, until):
+            return notice_message(t("watch.not_found", target=target))
+        if until is None:
+            return notice_message(t("watch.unmuted", target=target))
+        return notice_message(t("watch.muted", target=target, until=_when(until)))
+    return notice_message(t("watch.usage"))
+
+
+async def history(services: Services, t: Messages, command: dict[str, Any], words: list[str]) -> Message:
+    if services.watching is None:
+        return notice_message(t("watch.no_database"), "error")
+    if not words:
+        return notice_message(t("watch.usage"))
+    target = slack_text(words[0]).strip()
+    watch = await services.watching.store.find_watch(command.get("team_id", ""),
+                                                     command.get("channel_id", ""), target)
+    if watch is None:
+        return notice_message(t("history.not_watched", target=target))
+    events = await services.watching.store.history(watch.id)
+    if not events:
+        return notice_message(t("history.none", target=target, since=_when(watch.created_at)))
+    names = {bl.id: bl.name for bl in services.catalog}
+    lines = [f"• {_when(e.at)} UTC  {code(e.address)} {e.kind} on *{escape(names.get(e.list_id, e.list_id))}*"
+             + (f" {code(e.codes)}" if e.codes and e.kind == "listed" else "") for e in events]
+    return _lines(t, t("history.title", target=target), lines)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.command("/blwatch")
+    async def blwatch_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack(response_type="ephemeral", **(await blwatch(services, context["t"], command)).payload())
+
+    @app.action(ACTION_WATCH)
+    async def watch_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                           respond: AsyncRespond, context: AsyncBoltContext) -> None:
+        await ack()
+        t = context["t"]
+        if services.watching is None:
+            message = notice_message(t("watch.no_database"), "error")
+        else:
+            team = (body.get("team") or {}).get("id", "")
+            channel = (body.get("channel") or {}).get("id", "")
+            user = (body.get("user") or {}).get("id", "")
+            message = await add(services, t, team, channel, user, (asked_of(action) or "").split())
+        await respond(response_type="ephemeral", replace_original=False, **message.payload())
+
+    @app.action(ACTION_MUTE)
+    async def mute_button(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond,
+                          context: AsyncBoltContext) -> None:
+        await ack()
+        await _on_watch(services, context["t"], action, respond, mute=True)
+
+    @app.action(ACTION_RECHECK_WATCH)
+    async def recheck_button(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond,
+                             context: AsyncBoltContext) -> None:
+        await ack()
+        await _on_watch(services, context["t"], action, respond, mute=False)
+
+
+async def _on_watch(services: Services, t: Messages, action: dict[str, Any], respond: AsyncRespond,
+                    mute: bool) -> None:
+    """Alert buttons: idempotent (muting twice mutes until the same kind of time)."""
+    if services.watching is None:
+        return
+    try:
+        watch_id = int(json.loads(action.get("value") or "{}").get("w"))
+    except (ValueError, TypeError, AttributeError):
+        await respond(response_type="ephemeral", replace_original=False,
+                      **notice_message(t("error.bad_button"), "error").payload())
+        return
+    store = services.watching.store
+    found = [wt for wt in await store.watches_by_id([watch_id])]
+    if not found:
+        return
+    wt = found[0]
+    if mute:
+        until = time.time() + 86400
+        await store.set_mute(wt.team_id, wt.channel_id, wt.target, until)
+        text = t("watch.muted", target=wt.target, until=_when(until))
+    else:
+        await store.check_now(wt.id, time.time())
+        text = t("watch.added", targets=wt.target, minutes=max(1, wt.interval_s // 60)).split(";")[0]
+    await respond(response_type="ephemeral", replace_original=False, **notice_message(text).payload())
