@@ -15,6 +15,7 @@ import handlers
 from bot.errors import ConfigError
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack_errors import slack_error
 from handlers.middleware import retry_handlers
 
 # Bolt reads these from the environment by itself: the client IDs switch it to OAuth
@@ -34,7 +35,7 @@ async def authenticate(client: AsyncWebClient, token: str) -> AuthorizeResult:
     try:
         response = await client.auth_test(token=token)
     except SlackApiError as exc:
-        error = exc.response.get("error", "unknown error")
+        error = slack_error(exc)
         raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({error}): copy the Bot User OAuth "
                           "Token (xoxb-…) from your app's OAuth & Permissions page, and "
                           "reinstall the app if its scopes changed.") from None

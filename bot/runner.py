@@ -28,6 +28,7 @@ from bot.dnsbl.catalog import catalog_from_env
 from bot.errors import BlcheckError, ConfigError
 from bot.services import Services
 from bot.settings import Settings, load, read_env
+from bot.slack_errors import slack_error
 
 log = logging.getLogger("blcheck")
 
@@ -102,7 +103,7 @@ async def run_socket_mode(services: Services) -> None:
         # The SDK would retry a bad app token forever; ask once so the user gets one line.
         await client.apps_connections_open(app_token=settings.app_token)
     except SlackApiError as exc:
-        raise ConfigError(f"Slack rejected SLACK_APP_TOKEN ({exc.response.get('error')}): create "
+        raise ConfigError(f"Slack rejected SLACK_APP_TOKEN ({slack_error(exc)}): create "
                           "an app-level token with connections:write on your app's Basic "
                           "Information page, and turn Socket Mode on.") from None
     handler = AsyncSocketModeHandler(app, settings.app_token, web_client=client)

@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.i18n import Messages
 from bot.render.blocks import Message, notice_message
 from bot.services import Services
+from bot.slack_errors import slack_error
 from handlers.bounces import diagnose_all, diagnosis_reply, fetch_files, post_in_thread, thread_root
 from handlers.checks import Answer, parse_request
 
@@ -82,7 +83,7 @@ async def answer_in_thread(services: Services, client: AsyncWebClient, t: Messag
         await post_in_thread(client, channel, thread_ts, notice_message(t("mention.help")))
     except SlackApiError as exc:
         # not_in_channel and the like: nothing can be posted there, so say it in the log.
-        log.warning("could not answer in %s: %s", channel, exc.response.get("error"))
+        log.warning("could not answer in %s: %s", channel, slack_error(exc))
 
 
 async def passive_diagnosis(services: Services, client: AsyncWebClient, t: Messages,
@@ -96,7 +97,7 @@ async def passive_diagnosis(services: Services, client: AsyncWebClient, t: Messa
         await post_in_thread(client, event["channel"], event.get("thread_ts") or event["ts"],
                              await diagnosis_reply(services, t, result))
     except SlackApiError as exc:
-        log.warning("could not answer in %s: %s", event["channel"], exc.response.get("error"))
+        log.warning("could not answer in %s: %s", event["channel"], slack_error(exc))
 
 
 def _from_a_person(event: dict[str, Any]) -> bool:

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.blocks import notice_message
 from bot.services import Services
+from bot.slack_errors import slack_error
 from handlers.bounces import diagnose_all, diagnosis_reply, fetch_files, post_in_thread
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,6 @@ def register(app: AsyncApp, services: Services) -> None:
             await post_in_thread(client, channel, message.get("thread_ts") or message.get("ts"), reply)
         except SlackApiError as exc:
             # Not in the channel (a private channel it was not invited to): answer privately.
-            log.info("diagnosis not posted in %s: %s", channel, exc.response.get("error"))
+            log.info("diagnosis not posted in %s: %s", channel, slack_error(exc))
             await respond(response_type="ephemeral", text=reply.text,
                           blocks=[*reply.blocks, *notice_message(t("bounce.invite")).blocks])

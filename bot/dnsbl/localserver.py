@@ -8,6 +8,7 @@ this module writes its data files and runs it on a loopback port.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -100,11 +101,14 @@ class LocalBlocklistServer:
 
     def _write(self) -> list[str]:
         specs = []
+        # rbldnsd reloads a file whose mtime changed; two writes in one second must still differ.
+        self._mtime = max(getattr(self, "_mtime", 0.0) + 1.0, time.time())
         for i, zone in enumerate(self._zones):
             path = self._file(i)
             tmp = path.with_suffix(".tmp")
             tmp.write_text(zone.render(), encoding="utf-8")
             tmp.chmod(0o644)
+            os.utime(tmp, (self._mtime, self._mtime))
             tmp.replace(path)
             specs.append(f"{zone.name}:{zone.dataset}:{path.name}")
         return specs
@@ -149,6 +153,11 @@ class LocalBlocklistServer:
         for i, current in enumerate(self._zones):
             if current.name == zone.name and current.dataset == zone.dataset:
                 self._zones[i] = zone
+        self._write()
+
+    def replace_all(self, zones: list[Zone]) -> None:
+        """Swap every zone's data at once (the same zones, new entries)."""
+        self._zones = list(zones)
         self._write()
 
     def stop(self) -> None:

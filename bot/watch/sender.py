@@ -20,6 +20,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_errors import slack_error
 from bot.watch.store import Outgoing, Store
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,11 @@ PERMANENT = {"msg_too_long", "invalid_blocks", "invalid_blocks_format", "no_text
 
 class Sender:
     def __init__(self, store: Store, client: AsyncWebClient, *, pace: float = 1.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, max_delay: float = 300.0,
+                 lease_s: float = 60.0) -> None:
         self.store = store
+        self.max_delay = max_delay  # the longest wait between attempts while Slack is down
+        self.lease_s = lease_s  # how long a claimed message is ours (a dead process's expires)
         self.client = client
         self.pace = pace
         self.clock = clock
@@ -40,7 +44,7 @@ class Sender:
         self.errors = 0
 
     async def tick(self) -> int:
-        messages = await self.store.claim_outbox(self.clock(), 20, 120.0)
+        messages = await self.store.claim_outbox(self.clock(), 20, self.lease_s)
         done = 0
         for m in messages:
             done += await self._send(m)
@@ -72,7 +76,7 @@ class Sender:
             self.sent += 1
             return 1
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or exc.response.status_code)
+            error = slack_error(exc)
             self.errors += 1
             if error in PERMANENT:
                 log.error("outbox %s dropped: Slack refused it (%s)", m.id, error)
@@ -85,7 +89,7 @@ class Sender:
         return 0
 
     async def _later(self, m: Outgoing, error: str) -> None:
-        delay = min(300.0, 2.0 ** min(m.attempts + 1, 8))
+        delay = min(self.max_delay, 2.0 ** min(m.attempts + 1, 9))
         log.warning("outbox %s: Slack said %s; retrying in %.0f s", m.id, error, delay)
         await self.store.retry_later(m, self.clock() + delay, error)
 

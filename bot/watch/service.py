@@ -32,9 +32,17 @@ def max_watches(env: Mapping[str, str] | None = None) -> int:
     return int(raw) if raw.isdigit() else DEFAULT_MAX_WATCHES
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    return float(raw) if raw.replace(".", "", 1).isdigit() and float(raw) > 0 else default
+
+
 class Watching:
-    def __init__(self, store: Store, scheduler: Scheduler, interval: int, limit: int) -> None:
+    def __init__(self, store: Store, scheduler: Scheduler, interval: int, limit: int,
+                 max_delay: float = 300.0, lease_s: float = 60.0) -> None:
         self.store = store
+        self.max_delay = max_delay
+        self.lease_s = lease_s
         self.scheduler = scheduler
         self.interval = interval
         self.limit = limit
@@ -51,11 +59,14 @@ class Watching:
         interval = global_interval(env)
         renderer = AlertRenderer(messages(lang), checker.catalog)
         scheduler = Scheduler(store, checker, renderer, interval=interval)
-        return cls(store, scheduler, interval, max_watches(env))
+        env = os.environ if env is None else env
+        return cls(store, scheduler, interval, max_watches(env),
+                   _seconds(env, "BLCHECK_OUTBOX_MAX_DELAY", 300.0),
+                   _seconds(env, "BLCHECK_OUTBOX_LEASE", 60.0))
 
     def start(self, client: AsyncWebClient, tick: float = 1.0) -> None:
         """Run the scheduler and the sender in the background until `close()`."""
-        sender = Sender(self.store, client)
+        sender = Sender(self.store, client, max_delay=self.max_delay, lease_s=self.lease_s)
         self._tasks = [asyncio.create_task(self.scheduler.run(self._stop, tick), name="watch-scheduler"),
                        asyncio.create_task(sender.run(self._stop, tick), name="outbox-sender")]
 

@@ -1,0 +1,177 @@
+"""Watches end to end on SQLite and PostgreSQL: the real scheduler and outbox sender, rbldnsd
+zones changed during the test, the Slack stand-in recording messages and threads."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_client
+from bot.channels import ChannelSettings
+from bot.dnsbl.catalog import Catalog
+from bot.dnsbl.localserver import Entry, FaultyProxy
+from bot.dnsbl.transport import Nameserver
+from bot.render.blocks import ACTION_WATCH
+from bot.services import Services
+from bot.watch.db import current_version, migrate
+from bot.watch.service import Watching
+from bot.watch.store import Store
+from tests.slackbot import BotHarness, settings_for
+from tests.slackstub import BOT_TOKEN, SlackStandIn
+from tests.watchkit import Zones, backends, fresh_database
+
+XBL = {"spamhaus-zen": [Entry("11.22.33.44", "127.0.0.4", "Listed by XBL")]}
+XBL_AND_SPAMCOP = {**XBL, "spamcop": [Entry("11.22.33.44", "127.0.0.2", "Blocked - see spamcop")]}
+
+
+@pytest.fixture
+def zones(full_catalog: Catalog) -> AsyncIterator[Zones]:
+    z = Zones(full_catalog)
+    yield z  # type: ignore[misc]
+    z.stop()
+
+
+class Rig:
+    """The bot with watching on: /blwatch through the HTTP app, alerts through the sender."""
+
+    def __init__(self, bot: BotHarness, watching: Watching, slack: SlackStandIn) -> None:
+        self.bot, self.watching, self.slack = bot, watching, slack
+
+    def channel(self, channel: str = "C0CHAN") -> list[dict]:
+        return self.slack.messages.get(channel, [])
+
+    def roots(self, channel: str = "C0CHAN") -> list[dict]:
+        return [m for m in self.channel(channel) if not m.get("thread_ts")]
+
+    def replies(self, root: dict, channel: str = "C0CHAN") -> list[dict]:
+        return [m for m in self.channel(channel) if m.get("thread_ts") == root["ts"]]
+
+
+async def make_rig(backend: str, tmp_path: Path, slack: SlackStandIn, catalog: Catalog,
+                   nameserver: str) -> Rig:
+    url, engine = await fresh_database(backend, tmp_path)
+    await engine.dispose()
+    services = Services.create(settings_for(slack), catalog, [Nameserver.parse(nameserver)], timeout=0.6,
+                               channels=ChannelSettings(tmp_path / "channels.json"))
+    watching = await Watching.open(services.checker, url=url, env={"BLCHECK_WATCH_INTERVAL": "2"})
+    services.watching = watching
+    bot = await BotHarness("http", slack, services).start()
+    watching.start(build_client(services.settings, token=BOT_TOKEN), tick=0.2)
+    return Rig(bot, watching, slack)
+
+
+@pytest.fixture(params=backends())
+async def rig(request: pytest.FixtureRequest, tmp_path: Path, slack: SlackStandIn, full_catalog: Catalog,
+              zones: Zones) -> AsyncIterator[Rig]:
+    r = await make_rig(request.param, tmp_path, slack, full_catalog, zones.server.address)
+    yield r
+    await r.bot.stop()  # closes the services, the watching loops and the engine
+
+
+async def test_listing_then_more_then_delisting_in_one_thread(rig: Rig, zones: Zones) -> None:
+    slack = rig.slack
+    ack, _ = await rig.bot.command("add 11.22.33.44", command="/blwatch")
+    assert "Now watching 11.22.33.44 here" in ack.text
+    await slack.wait_for(lambda: any("nothing listed" in m["text"] for m in rig.channel()), 15)
+
+    zones.set(XBL)
+    await slack.wait_for(lambda: any("is now listed" in m["text"] for m in rig.roots()), 15)
+    root = next(m for m in rig.roots() if "is now listed" in m["text"])
+    assert root["text"] == ":rotating_light: 11.22.33.44 is now listed: 1 new listing on Spamhaus ZEN"
+    assert "Listed by XBL" in json.dumps(root["blocks"])
+    assert [e["action_id"] for b in root["blocks"] if b["type"] == "actions" for e in b["elements"]] == \
+        ["blwatch_recheck", "blwatch_mute"]
+
+    zones.set(XBL_AND_SPAMCOP)
+    await slack.wait_for(lambda: any("1 more listing" in m["text"] for m in rig.replies(root)), 15)
+    await slack.wait_for(lambda: "2 open listings" in root["text"], 10)  # the root, edited in place
+
+    zones.set({})
+    await slack.wait_for(lambda: any("All clear" in m["text"] for m in rig.replies(root)), 15)
+    await slack.wait_for(lambda: "Resolved" in root["text"], 10)
+    assert len(rig.roots()) == 2  # the baseline notice and one incident root, each once
+
+    ack, _ = await rig.bot.command("history 11.22.33.44")
+    timeline = json.dumps(ack.body)
+    assert "listed on *Spamhaus ZEN*" in timeline and "delisted on *SpamCop*" in timeline
+
+
+async def test_a_listed_range_at_baseline_is_one_summary(rig: Rig, zones: Zones) -> None:
+    zones.set({"spamhaus-zen": [Entry("11.22.33.0/28", "127.0.0.4", "XBL")]})
+    ack, _ = await rig.bot.command("add 11.22.33.0/28", command="/blwatch")
+    assert "Now watching" in ack.text
+    await rig.slack.wait_for(lambda: bool(rig.roots()), 15)
+    (summary,) = rig.roots()
+    assert summary["text"].startswith(":eyes: Now watching 11.22.33.0/28: 16 addresses already listed")
+    assert len(rig.channel()) == 1
+
+
+async def test_slack_errors_delay_an_alert_but_it_arrives_once(rig: Rig, zones: Zones) -> None:
+    await rig.bot.command("add 11.22.33.44", command="/blwatch")
+    await rig.slack.wait_for(lambda: bool(rig.channel()), 15)
+    rig.slack.fail("chat.postMessage", 500, times=3)
+    rig.slack.fail("chat.postMessage", 429, times=1, retry_after=1)
+    zones.set(XBL)
+    await rig.slack.wait_for(lambda: any("is now listed" in m["text"] for m in rig.roots()), 30)
+    statuses = [c.status for c in rig.slack.calls_to("chat.postMessage")]
+    assert statuses.count(500) == 3 and statuses.count(429) == 1
+    assert len([m for m in rig.roots() if "is now listed" in m["text"]]) == 1
+
+
+async def test_a_dns_outage_changes_nothing(tmp_path: Path, slack: SlackStandIn, full_catalog: Catalog,
+                                             zones: Zones) -> None:
+    zones.set(XBL)
+    with FaultyProxy(("127.0.0.1", zones.server.port)) as proxy:
+        r = await make_rig("sqlite", tmp_path, slack, full_catalog, proxy.address)
+        try:
+            await r.bot.command("add 11.22.33.44", command="/blwatch")
+            await slack.wait_for(lambda: bool(r.roots()), 15)
+            proxy.drop = tuple(bl.zone for bl in full_catalog)  # every list stops answering
+            checks = r.watching.scheduler.checks
+            await slack.wait_for(lambda: r.watching.scheduler.checks >= checks + 2, 20)
+            assert len(r.channel()) == 1  # no "delisted", no "all clear": unknown is not clean
+            assert await r.watching.store.pending_count() == 0
+        finally:
+            await r.bot.stop()
+
+
+async def test_watch_button_and_commands(rig: Rig) -> None:
+    payload, url = rig.slack.action_payload(ACTION_WATCH, json.dumps({"q": "11.22.33.44 mail.example"}))
+    await rig.bot.action(payload)
+    await rig.slack.wait_for(lambda: bool(rig.slack.posts_to(url)))
+    assert "Now watching 11.22.33.44" in rig.slack.posts_to(url)[0].body["text"]
+    ack, _ = await rig.bot.command("add 11.22.33.44", command="/blwatch")
+    assert "already watched" in ack.text
+    ack, _ = await rig.bot.command("mute 11.22.33.44 2h", command="/blwatch")
+    assert "Muted 11.22.33.44 until" in ack.text
+    ack, _ = await rig.bot.command("list", command="/blwatch")
+    assert "`11.22.33.44`" in json.dumps(ack.body) and "muted until" in json.dumps(ack.body)
+    ack, _ = await rig.bot.command("add someone@example.com 10.0.0.1", command="/blwatch")
+    assert "watch its domain instead" in ack.text and "private address" in ack.text
+    ack, _ = await rig.bot.command("remove 11.22.33.44", command="/blwatch")
+    assert "Stopped watching 11.22.33.44" in ack.text
+    ack, _ = await rig.bot.command("remove 11.22.33.44", command="/blwatch")
+    assert "is not watched in this channel" in ack.text
+
+
+@pytest.mark.parametrize("backend", backends())
+async def test_migrations_are_idempotent_and_leases_exclusive(backend: str, tmp_path: Path) -> None:
+    _, engine = await fresh_database(backend, tmp_path)
+    try:
+        assert await migrate(engine) == await migrate(engine) == 1
+        async with engine.connect() as conn:
+            assert await current_version(conn) == 1
+        one, two = Store(engine, "one"), Store(engine, "two")
+        for i in range(6):
+            await one.add_watch("T", "C", f"11.22.33.{i}", "U", 60, 1000.0)
+        first = await one.claim_due(1000.0, 4, 300)
+        second = await two.claim_due(1000.0, 4, 300)
+        assert len(first) == 4 and len(second) == 2
+        assert not {w.id for w in first} & {w.id for w in second}
+        assert await two.claim_due(1100.0, 10, 300) == []  # leases still held
+        assert len(await two.claim_due(1400.0, 10, 300)) == 6  # expired: a dead process's work resumes
+    finally:
+        await engine.dispose()
