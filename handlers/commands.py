@@ -11,7 +11,7 @@ from bot.i18n import Messages
 from bot.render.blocks import Message, notice_message
 from bot.services import Services
 from handlers.checks import Answer, parse_request, refusal, replace_with_respond
-from handlers.watch import history
+from handlers.watch import guarded, history
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -26,7 +26,8 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_type="ephemeral", **passive(t, command, words[1:]).payload())
             return
         if words and words[0].lower() == "history":
-            await ack(response_type="ephemeral", **(await history(services, t, command, words[1:])).payload())
+            message = await guarded(t, history(services, t, command, words[1:]))
+            await ack(response_type="ephemeral", **message.payload())
             return
         request = parse_request(command.get("text", ""))
         if not request.targets:

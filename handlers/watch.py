@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 import time
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import TargetError
 from bot.i18n import Messages
@@ -20,6 +24,9 @@ from bot.targets import parse_targets
 from bot.watch.scheduler import USER_FLOOR
 from handlers.actions import asked_of
 from handlers.checks import slack_text
+
+log = logging.getLogger(__name__)
+DB_TIMEOUT = 2.5  # seconds: the answer must beat Slack's 3-second acknowledgement limit
 
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{2,30})(?:\|[^>]*)?>$")
 _DURATION = re.compile(r"^(\d{1,4})([mhd])$")
@@ -145,10 +152,21 @@ async def history(services: Services, t: Messages, command: dict[str, Any], word
     return _lines(t, t("history.title", target=target), lines)
 
 
+async def guarded(t: Messages, work: Awaitable[Message]) -> Message:
+    """A database that is down or restarting gets a plain sentence, not a timeout."""
+    try:
+        return await asyncio.wait_for(work, DB_TIMEOUT)
+    except (SQLAlchemyError, OSError, TimeoutError):
+        log.warning("watch command failed: the database is not available", exc_info=True)
+        return notice_message(t("watch.no_database"), "error")
+
+
 def register(app: AsyncApp, services: Services) -> None:
     @app.command("/blwatch")
     async def blwatch_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
-        await ack(response_type="ephemeral", **(await blwatch(services, context["t"], command)).payload())
+        t = context["t"]
+        message = await guarded(t, blwatch(services, t, command))
+        await ack(response_type="ephemeral", **message.payload())
 
     @app.action(ACTION_WATCH)
     async def watch_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
@@ -161,7 +179,8 @@ def register(app: AsyncApp, services: Services) -> None:
             team = (body.get("team") or {}).get("id", "")
             channel = (body.get("channel") or {}).get("id", "")
             user = (body.get("user") or {}).get("id", "")
-            message = await add(services, t, team, channel, user, (asked_of(action) or "").split())
+            message = await guarded(t, add(services, t, team, channel, user,
+                                           (asked_of(action) or "").split()))
         await respond(response_type="ephemeral", replace_original=False, **message.payload())
 
     @app.action(ACTION_MUTE)

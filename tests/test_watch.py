@@ -3,6 +3,7 @@ zones changed during the test, the Slack stand-in recording messages and threads
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from bot.dnsbl.localserver import Entry, FaultyProxy
 from bot.dnsbl.transport import Nameserver
 from bot.render.blocks import ACTION_WATCH
 from bot.services import Services
-from bot.watch.db import current_version, migrate
+from bot.watch.db import LATEST, MIGRATIONS, current_version, migrate
 from bot.watch.service import Watching
 from bot.watch.store import Store
 from tests.slackbot import BotHarness, settings_for
@@ -161,9 +162,9 @@ async def test_watch_button_and_commands(rig: Rig) -> None:
 async def test_migrations_are_idempotent_and_leases_exclusive(backend: str, tmp_path: Path) -> None:
     _, engine = await fresh_database(backend, tmp_path)
     try:
-        assert await migrate(engine) == await migrate(engine) == 1
+        assert await migrate(engine) == await migrate(engine) == LATEST
         async with engine.connect() as conn:
-            assert await current_version(conn) == 1
+            assert await current_version(conn) == LATEST
         one, two = Store(engine, "one"), Store(engine, "two")
         for i in range(6):
             await one.add_watch("T", "C", f"11.22.33.{i}", "U", 60, 1000.0)
@@ -175,3 +176,60 @@ async def test_migrations_are_idempotent_and_leases_exclusive(backend: str, tmp_
         assert len(await two.claim_due(1400.0, 10, 300)) == 6  # expired: a dead process's work resumes
     finally:
         await engine.dispose()
+
+
+async def test_database_down_gets_a_plain_answer_and_the_loops_survive(rig: Rig) -> None:
+    from bot.watch.db import make_engine
+
+    await rig.bot.command("add 11.22.33.44", command="/blwatch")
+    good = rig.watching.store.engine
+    dead = "postgresql+asyncpg://postgres@127.0.0.1:9/none"  # nothing listens on port 9
+    rig.watching.store.engine = make_engine(dead)
+    try:
+        ack, _ = await rig.bot.command("list", command="/blwatch")
+        assert ack.seconds < 3 and "database, which is not available right now" in ack.text
+        ack, _ = await rig.bot.command("history 11.22.33.44")
+        assert "not available right now" in ack.text
+        checks = rig.watching.scheduler.checks
+        await asyncio.sleep(1.0)  # the scheduler and the sender keep running, and retry
+        assert all(not task.done() for task in rig.watching._tasks)
+    finally:
+        await rig.watching.store.engine.dispose()
+        rig.watching.store.engine = good
+    await rig.slack.wait_for(lambda: rig.watching.scheduler.checks > checks, 15)  # back to work
+
+
+@pytest.mark.parametrize("backend", backends())
+async def test_an_old_database_is_upgraded_without_loss(backend: str, tmp_path: Path) -> None:
+    from sqlalchemy import insert
+
+    from bot.watch import schema
+
+    _, engine = await fresh_database(backend, tmp_path)
+    try:
+        async with engine.begin() as conn:  # a database as version 1 left it
+            await MIGRATIONS[0][1](conn)
+            await conn.execute(insert(schema.schema_version).values(version=1))
+        await Store(engine, "old").add_watch("T", "C", "11.22.33.44", "U", 1800, 1000.0)
+        assert await migrate(engine) == LATEST
+        (watch,) = await Store(engine, "new").watches("T")
+        assert (watch.target, watch.interval_s) == ("11.22.33.44", 1800)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_list_that_breaks_is_announced_once_and_its_recovery_once(rig: Rig, zones: Zones) -> None:
+    rig.watching.scheduler.checker.health.ttl = 0.5
+    await rig.bot.command("add 11.22.33.44", command="/blwatch")
+    await rig.slack.wait_for(lambda: bool(rig.channel()), 15)
+    zones.set({}, broken={"barracuda": "world"})
+    sick = "Barracuda BRBL is not working right now"
+    await rig.slack.wait_for(lambda: any(sick in m["text"] for m in rig.channel()), 15)
+    zones.set({})
+    back = "Barracuda BRBL works again"
+    await rig.slack.wait_for(lambda: any(back in m["text"] for m in rig.channel()), 15)
+    checks = rig.watching.scheduler.checks
+    await rig.slack.wait_for(lambda: rig.watching.scheduler.checks >= checks + 2, 15)
+    texts = [m["text"] for m in rig.channel()]
+    assert sum(sick in t for t in texts) == 1 and sum(back in t for t in texts) == 1
+    assert not any("is now listed" in t for t in texts)  # a world-listing list alerts nothing

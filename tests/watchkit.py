@@ -50,9 +50,10 @@ class Zones:
         self.listings: dict[str, list[Entry]] = {}
         self.server = LocalBlocklistServer(zones_for(catalog, {})).start()
 
-    def set(self, listings: Mapping[str, list[Entry]]) -> None:
+    def set(self, listings: Mapping[str, list[Entry]], broken: Mapping[str, str] | None = None) -> None:
+        """New listings; `broken` makes lists misbehave ({"barracuda": "world"} or "dead")."""
         self.listings = {k: list(v) for k, v in listings.items()}
-        self.server.replace_all(zones_for(self.catalog, self.listings))
+        self.server.replace_all(zones_for(self.catalog, self.listings, broken=dict(broken or {})))
         time.sleep(1.5)  # rbldnsd looks for changed files once a second
 
     def stop(self) -> None:

@@ -9,6 +9,7 @@ its answers must never count as a listing.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass
 
@@ -96,7 +97,10 @@ def judge(bl: Blocklist, kind: str, positive: Outcome, negative: Outcome) -> Hea
 class HealthMonitor:
     """Probes lists once and remembers the verdict for `ttl` seconds (per process)."""
 
-    def __init__(self, client: DnsClient, ttl: float = 600.0) -> None:
+    def __init__(self, client: DnsClient, ttl: float | None = None) -> None:
+        if ttl is None:
+            raw = os.environ.get("BLCHECK_HEALTH_TTL", "").strip()
+            ttl = float(raw) if raw.replace(".", "", 1).isdigit() else 600.0
         self.client = client
         self.ttl = ttl
         self._known: dict[str, tuple[float, Health]] = {}
@@ -132,7 +136,8 @@ class HealthMonitor:
             for kind, points in kinds
             for point in points
         ]
-        answers = await asyncio.gather(*(self.client.query(q) for q in questions))
+        # Fresh: the verdict is remembered here for `ttl`; the DNS cache must not extend it.
+        answers = await asyncio.gather(*(self.client.query(q, fresh=True) for q in questions))
         verdicts = [
             judge(bl, kind, answers[2 * i], answers[2 * i + 1]) for i, (kind, _) in enumerate(kinds)
         ]

@@ -97,3 +97,10 @@ class AlertRenderer:
             return self._message(":white_check_mark: " + self.t("alert.resolved", target=watch.target), [])
         title = ":rotating_light: " + self.t.n("alert.current", len(current), target=watch.target)
         return self._message(title, self._lines(current), watch)
+
+    def list_health(self, list_id: str, usable: bool, detail: str | None) -> dict[str, Any]:
+        name = self._name(list_id)
+        if usable:
+            return self._message(":white_check_mark: " + self.t("alert.list_back", list=name), [])
+        return self._message(":warning: " + self.t("alert.list_sick", list=name),
+                             [escape(detail or "")] if detail else [])

@@ -18,11 +18,16 @@ Step = Callable[[AsyncConnection], Awaitable[None]]
 
 
 async def _v1(conn: AsyncConnection) -> None:
-    await conn.run_sync(schema.metadata.create_all)
+    await conn.run_sync(schema.metadata.create_all, tables=schema.V1_TABLES)
 
 
-# Each migration runs once, in order, in its own transaction. Append; never edit an old one.
-MIGRATIONS: list[tuple[int, Step]] = [(1, _v1)]
+async def _v2(conn: AsyncConnection) -> None:
+    await conn.run_sync(schema.list_health.create)
+
+
+# Each migration runs once, in order, in the same transaction as the version bump.
+# Append; never edit an old one (a database out there is at every version).
+MIGRATIONS: list[tuple[int, Step]] = [(1, _v1), (2, _v2)]
 LATEST = MIGRATIONS[-1][0]
 
 

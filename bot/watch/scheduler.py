@@ -77,6 +77,10 @@ class Scheduler:
             now = self.clock()
             self.checks += 1
             await self.store.record(watch, now, change, obs.listed, self.next_at(watch, now), self.announcer)
+            health = {k: (h.usable, h.status, h.detail) for k, h in run.health.items()
+                      if h.status != "untested"}
+            if health:
+                await self.store.record_health(health, now, self.announcer)
         except Exception:
             log.exception("watch %s (%s): check failed; retrying next interval", watch.id, watch.target)
             await self.store.release(watch, self.clock() + min(self.interval, 300))

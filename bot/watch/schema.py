@@ -98,3 +98,16 @@ outbox = Table(
     Column("last_error", String(200)),
 )
 Index("ix_outbox_pending", outbox.c.status, outbox.c.next_attempt_at)
+
+# Added by migration 2: the health of each list as watches last saw it, so a list that dies (or
+# starts listing the world) is announced once, and its recovery once.
+list_health = Table(
+    "list_health", metadata,
+    Column("list_id", String(64), primary_key=True),
+    Column("usable", Boolean, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("detail", Text),
+    Column("since", Float, nullable=False),
+)
+
+V1_TABLES = [schema_version, watches, listings, incidents, events, outbox]

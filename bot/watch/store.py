@@ -10,11 +10,13 @@ with the timestamp Slack gave it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -81,6 +83,7 @@ class Announcer(Protocol):
     def removed(self, watch: Watch, gone: list[Listing], remaining: int) -> dict[str, Any]: ...
     def all_clear(self, watch: Watch, gone: list[Listing]) -> dict[str, Any]: ...
     def state(self, watch: Watch, current: list[Listing], open_: bool) -> dict[str, Any]: ...
+    def list_health(self, list_id: str, usable: bool, detail: str | None) -> dict[str, Any]: ...
 
 
 class Store:
@@ -247,6 +250,36 @@ class Store:
     async def _open_incident(conn: AsyncConnection, watch_id: int, now: float) -> int:
         result = await conn.execute(insert(inc).values(watch_id=watch_id, opened_at=now).returning(inc.c.id))
         return int(result.scalar_one())
+
+    async def record_health(self, health: Mapping[str, tuple[bool, str, str | None]], now: float,
+                            announcer: Announcer) -> list[str]:
+        """Lists whose usability changed; each change queues one notice per watching channel.
+        The conditional UPDATE makes the announcement happen once across processes."""
+        hl = schema.list_health
+        changed: list[str] = []
+        async with self.engine.begin() as conn:
+            channels = (await conn.execute(select(w.c.team_id, w.c.channel_id).distinct())).all()
+            for list_id, (usable, status, detail) in sorted(health.items()):
+                insert_fn = pg_insert if is_postgres(self.engine) else sqlite_insert
+                first = await conn.execute(insert_fn(hl).values(
+                    list_id=list_id, usable=usable, status=status, detail=detail, since=now
+                ).on_conflict_do_nothing(index_elements=["list_id"]))
+                if first.rowcount:
+                    if usable:
+                        continue  # first seen healthy: nothing to say
+                else:
+                    flipped = await conn.execute(
+                        update(hl).where(hl.c.list_id == list_id, hl.c.usable != usable)
+                        .values(usable=usable, status=status, detail=detail, since=now))
+                    if not flipped.rowcount:
+                        continue
+                changed.append(list_id)
+                payload = json.dumps(announcer.list_health(list_id, usable, detail))
+                for team, channel in channels:
+                    await conn.execute(insert(ob).values(
+                        team_id=team, channel_id=channel, kind="notice", payload=payload, status="pending",
+                        attempts=0, next_attempt_at=now, created_at=now))
+        return changed
 
     async def queue_notice(self, team: str, channel: str, payload: dict[str, Any], now: float) -> None:
         async with self.engine.begin() as conn:
