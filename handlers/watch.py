@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import TargetError
@@ -24,6 +25,7 @@ from bot.targets import parse_targets
 from bot.watch.scheduler import USER_FLOOR
 from handlers.actions import asked_of
 from handlers.checks import slack_text
+from handlers.home import publish_home
 
 log = logging.getLogger(__name__)
 DB_TIMEOUT = 2.5  # seconds: the answer must beat Slack's 3-second acknowledgement limit
@@ -184,28 +186,32 @@ def register(app: AsyncApp, services: Services) -> None:
         await respond(response_type="ephemeral", replace_original=False, **message.payload())
 
     @app.action(ACTION_MUTE)
-    async def mute_button(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond,
-                          context: AsyncBoltContext) -> None:
+    async def mute_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
+                          client: AsyncWebClient, context: AsyncBoltContext) -> None:
         await ack()
-        await _on_watch(services, context["t"], action, respond, mute=True)
+        await _on_watch(services, context["t"], body, action, respond, client, mute=True)
 
     @app.action(ACTION_RECHECK_WATCH)
-    async def recheck_button(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond,
+    async def recheck_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                             respond: AsyncRespond, client: AsyncWebClient,
                              context: AsyncBoltContext) -> None:
         await ack()
-        await _on_watch(services, context["t"], action, respond, mute=False)
+        await _on_watch(services, context["t"], body, action, respond, client, mute=False)
 
 
-async def _on_watch(services: Services, t: Messages, action: dict[str, Any], respond: AsyncRespond,
-                    mute: bool) -> None:
-    """Alert buttons: idempotent (muting twice mutes until the same kind of time)."""
+async def _on_watch(services: Services, t: Messages, body: dict[str, Any], action: dict[str, Any],
+                    respond: AsyncRespond, client: AsyncWebClient, mute: bool) -> None:
+    """Alert and App Home buttons: idempotent (muting twice mutes until the same kind of time).
+    From App Home (no response_url) the tab is published again instead of answering."""
     if services.watching is None:
         return
+    from_home = (body.get("view") or {}).get("type") == "home"
     try:
         watch_id = int(json.loads(action.get("value") or "{}").get("w"))
     except (ValueError, TypeError, AttributeError):
-        await respond(response_type="ephemeral", replace_original=False,
-                      **notice_message(t("error.bad_button"), "error").payload())
+        if not from_home:
+            await respond(response_type="ephemeral", replace_original=False,
+                          **notice_message(t("error.bad_button"), "error").payload())
         return
     store = services.watching.store
     found = [wt for wt in await store.watches_by_id([watch_id])]
@@ -218,5 +224,9 @@ async def _on_watch(services: Services, t: Messages, action: dict[str, Any], res
         text = t("watch.muted", target=wt.target, until=_when(until))
     else:
         await store.check_now(wt.id, time.time())
-        text = t("watch.added", targets=wt.target, minutes=max(1, wt.interval_s // 60)).split(";")[0]
+        text = t("watch.recheck", target=wt.target)
+    if from_home:
+        user = (body.get("user") or {}).get("id", "")
+        await publish_home(services, client, t, user, wt.team_id)
+        return
     await respond(response_type="ephemeral", replace_original=False, **notice_message(text).payload())

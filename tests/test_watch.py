@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -82,7 +83,8 @@ async def test_listing_then_more_then_delisting_in_one_thread(rig: Rig, zones: Z
     await slack.wait_for(lambda: any("is now listed" in m["text"] for m in rig.roots()), 15)
     root = next(m for m in rig.roots() if "is now listed" in m["text"])
     assert root["text"] == ":rotating_light: 11.22.33.44 is now listed: 1 new listing on Spamhaus ZEN"
-    assert "Listed by XBL" in json.dumps(root["blocks"])
+    assert "Listed by XBL" in json.dumps(root["blocks"])  # the list's TXT reason
+    assert "XBL: an infected or misused host" in json.dumps(root["blocks"])  # what the code means
     assert [e["action_id"] for b in root["blocks"] if b["type"] == "actions" for e in b["elements"]] == \
         ["blwatch_recheck", "blwatch_mute"]
 
@@ -233,3 +235,33 @@ async def test_a_list_that_breaks_is_announced_once_and_its_recovery_once(rig: R
     texts = [m["text"] for m in rig.channel()]
     assert sum(sick in t for t in texts) == 1 and sum(back in t for t in texts) == 1
     assert not any("is now listed" in t for t in texts)  # a world-listing list alerts nothing
+
+
+async def test_app_home_lists_watches_and_its_buttons_work(rig: Rig, zones: Zones) -> None:
+    zones.set(XBL)
+    await rig.bot.command("add 11.22.33.44", command="/blwatch")
+    await rig.slack.wait_for(lambda: bool(rig.roots()), 15)
+    await rig.bot.event({"type": "app_home_opened", "user": "U0USER", "channel": "D0DM", "tab": "home"})
+    await rig.slack.wait_for(lambda: "U0USER" in rig.slack.views)
+    home = json.dumps(rig.slack.views["U0USER"])
+    assert "Watches in this workspace (1)" in home and "`11.22.33.44`" in home and "1 open" in home
+    (wt,) = await rig.watching.store.watches("T0TEST")
+    rig.slack.views.clear()
+    payload = {"type": "block_actions", "user": {"id": "U0USER"}, "team": {"id": "T0TEST"},
+               "view": {"type": "home", "id": "V1"}, "trigger_id": "t",
+               "actions": [{"action_id": "blwatch_mute", "type": "button",
+                            "value": json.dumps({"w": wt.id})}]}
+    await rig.bot.action(payload)
+    await rig.slack.wait_for(lambda: "U0USER" in rig.slack.views)
+    assert ":mute: until" in json.dumps(rig.slack.views["U0USER"])
+    (muted,) = await rig.watching.store.watches("T0TEST")
+    assert muted.muted_until is not None and muted.muted_until > time.time() + 80_000
+
+
+async def test_workspace_limit_and_the_interval_floor(rig: Rig) -> None:
+    rig.watching.limit = 2
+    ack, _ = await rig.bot.command("add 11.22.33.1 every 1m", command="/blwatch")
+    assert "Checked every 15 minutes" in ack.text  # a user cannot go below the floor
+    ack, _ = await rig.bot.command("add 11.22.33.2 11.22.33.3", command="/blwatch")
+    assert "the limit is 2" in ack.text
+    assert [w.target for w in await rig.watching.store.watches("T0TEST")] == ["11.22.33.1"]

@@ -9,6 +9,7 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, HeaderBlock, PlainTextObject
 
 from bot.dnsbl.catalog import Catalog
+from bot.dnsbl.decode import decode
 from bot.i18n import Messages
 from bot.render.blocks import Message, _Builder
 from bot.render.mrkdwn import HEADER_LIMIT, clip, code, escape, link
@@ -32,12 +33,22 @@ class AlertRenderer:
         except KeyError:
             return list_id
 
+    def _meaning(self, x: Listing) -> str:
+        """What the list's code means (from the catalog, as in /blcheck answers)."""
+        try:
+            return "; ".join(decode(self.catalog.by_id(x.list_id), x.codes.split()).meanings)
+        except KeyError:
+            return ""
+
     def _lines(self, items: list[Listing], with_links: bool = True) -> list[str]:
         lines = []
         for x in items[:MAX_LINES]:
             line = f"• {code(x.address)} *{escape(self._name(x.list_id))}*"
             if x.codes:
                 line += " " + " ".join(code(c) for c in x.codes.split())
+                meaning = self._meaning(x)
+                if meaning:
+                    line += " " + escape(meaning)
             if x.reason:
                 line += " — " + escape(clip(x.reason, 200))
             if with_links:
