@@ -90,6 +90,11 @@ def _no_traffic_off_machine() -> Iterator[None]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if VIOLATIONS or _subprocess_violations():
         session.exitstatus = 1
+    import asyncio
+
+    from tests.watchkit import drop_pg_database
+
+    asyncio.run(drop_pg_database())
 
 
 @pytest.fixture
