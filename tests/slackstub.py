@@ -377,11 +377,10 @@ class SlackStandIn:
         return None
 
     def _next_ts(self) -> str:
-        # One increasing clock for bot posts and synthetic user events, so sorting by ts tells the order;
-        # it starts above action_payload's default message_ts, which the bot never posted.
-        self._ts_counter += 1
-        n = self._ts_counter
-        return f"{1700000100 + n // 1_000_000}.{n % 1_000_000:06d}"
+        # One increasing wall clock for bot posts and synthetic user events, as Slack's ts are:
+        # sorting by ts tells the order, and conversations.history can honour `oldest`.
+        self._ts_counter = max(self._ts_counter + 1, int(time.time() * 1_000_000))
+        return f"{self._ts_counter // 1_000_000}.{self._ts_counter % 1_000_000:06d}"
 
     # -- HTTP plumbing -------------------------------------------------------------------------
 
@@ -628,9 +627,9 @@ class SlackStandIn:
     def _conversations_history(self, call: ApiCall) -> dict[str, Any]:
         """Top-level messages of a channel, newest first, as Slack returns them."""
         channel = str(call.params.get("channel"))
-        # `oldest` is ignored: the stand-in's ts values are not wall-clock times.
+        oldest = float(call.params.get("oldest") or 0)
         found = [m for m in self.history.get(channel, []) + self.messages.get(channel, [])
-                 if not m.get("thread_ts") or m.get("thread_ts") == m["ts"]]
+                 if (not m.get("thread_ts") or m.get("thread_ts") == m["ts"]) and float(m["ts"]) >= oldest]
         return {"ok": True, "messages": sorted(found, key=lambda m: m["ts"], reverse=True),
                 "has_more": False}
 

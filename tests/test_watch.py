@@ -135,6 +135,7 @@ async def test_a_dns_outage_changes_nothing(tmp_path: Path, slack: SlackStandIn,
             proxy.drop = tuple(bl.zone for bl in full_catalog)  # every list stops answering
             checks = r.watching.scheduler.checks
             await slack.wait_for(lambda: r.watching.scheduler.checks >= checks + 2, 20)
+            assert proxy.dropped > 0  # the outage really happened
             assert len(r.channel()) == 1  # no "delisted", no "all clear": unknown is not clean
             assert await r.watching.store.pending_count() == 0
         finally:
@@ -170,10 +171,11 @@ async def test_migrations_are_idempotent_and_leases_exclusive(backend: str, tmp_
         one, two = Store(engine, "one"), Store(engine, "two")
         for i in range(6):
             await one.add_watch("T", "C", f"11.22.33.{i}", "U", 60, 1000.0)
-        first = await one.claim_due(1000.0, 4, 300)
-        second = await two.claim_due(1000.0, 4, 300)
-        assert len(first) == 4 and len(second) == 2
-        assert not {w.id for w in first} & {w.id for w in second}
+        first, second = await asyncio.gather(one.claim_due(1000.0, 4, 300), two.claim_due(1000.0, 4, 300))
+        assert not {w.id for w in first} & {w.id for w in second}  # never the same watch twice
+        rest = await two.claim_due(1000.0, 10, 300)
+        claimed = [w.id for w in (*first, *second, *rest)]
+        assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 6
         assert await two.claim_due(1100.0, 10, 300) == []  # leases still held
         assert len(await two.claim_due(1400.0, 10, 300)) == 6  # expired: a dead process's work resumes
     finally:
@@ -265,3 +267,35 @@ async def test_workspace_limit_and_the_interval_floor(rig: Rig) -> None:
     ack, _ = await rig.bot.command("add 11.22.33.2 11.22.33.3", command="/blwatch")
     assert "the limit is 2" in ack.text
     assert [w.target for w in await rig.watching.store.watches("T0TEST")] == ["11.22.33.1"]
+
+
+async def test_a_mute_delays_the_alert_and_loses_nothing(rig: Rig, zones: Zones) -> None:
+    await rig.bot.command("add 11.22.33.44", command="/blwatch")
+    await rig.slack.wait_for(lambda: bool(rig.channel()), 15)
+    ack, _ = await rig.bot.command("mute 11.22.33.44 1h", command="/blwatch")
+    assert "Muted" in ack.text
+    zones.set(XBL)
+    checks = rig.watching.scheduler.checks
+    await rig.slack.wait_for(lambda: rig.watching.scheduler.checks >= checks + 2, 15)
+    assert len(rig.channel()) == 1  # muted: recorded, not posted
+    assert [x.list_id for x in await rig.watching.store.listings(1)] == ["spamhaus-zen"]
+    await rig.bot.command("unmute 11.22.33.44", command="/blwatch")
+    await rig.slack.wait_for(lambda: any("is now listed" in m["text"] for m in rig.roots()), 15)
+    zones.set({})
+    root = next(m for m in rig.roots() if "is now listed" in m["text"])
+    await rig.slack.wait_for(lambda: any("All clear" in m["text"] for m in rig.replies(root)), 15)
+
+
+async def test_messages_of_a_removed_watch_are_dropped_not_retried_forever(rig: Rig, zones: Zones) -> None:
+    zones.set(XBL)
+    rig.slack.fail("chat.postMessage", 500, times=1000)  # nothing gets through for now
+    await rig.bot.command("add 11.22.33.44", command="/blwatch")
+    await rig.slack.wait_for(lambda: len(rig.slack.calls_to("chat.postMessage")) >= 1, 15)
+    await rig.bot.command("remove 11.22.33.44", command="/blwatch")
+    rig.slack._failures.clear()
+    await rig.slack.wait_for(lambda: bool(rig.channel()), 30)  # the queued summary still arrives
+    for _ in range(100):
+        if await rig.watching.store.pending_count() == 0:
+            break
+        await asyncio.sleep(0.2)
+    assert await rig.watching.store.pending_count() == 0

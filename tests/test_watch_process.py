@@ -119,11 +119,11 @@ async def test_a_post_that_reached_slack_before_a_crash_is_not_repeated(
         store = Store(engine, "me")
         await store.queue_notice("T0TEST", "C0ALERTS", {"text": "hello"}, time.time())
         (message,) = await store.claim_outbox(time.time(), 10, 60)
-        await store.mark_attempt(message)  # the crash came after Slack accepted the post:
-        slack.messages["C0ALERTS"] = [{"type": "message", "ts": "1700009999.000001", "text": "hello",
+        assert await store.mark_attempt(message, time.time())  # then Slack accepted the post...
+        slack.messages["C0ALERTS"] = [{"type": "message", "ts": f"{time.time():.6f}", "text": "hello",
                                        "metadata": {"event_type": EVENT_TYPE,
                                                     "event_payload": {"id": message.id}}}]
-        await store.retry_later(message, time.time() - 1, "crashed")
+        await store.retry_later(message, time.time() - 1, "crashed")  # ...and the process died
         sender = Sender(store, _client(slack))
         assert await sender.tick() == 1
         assert slack.calls_to("chat.postMessage") == []  # found in the channel, not posted again

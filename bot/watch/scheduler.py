@@ -70,6 +70,10 @@ class Scheduler:
         try:
             run = await self.checker.check_targets([target], fresh=True)
             obs = observe(run.reports)
+            if not watch.baseline_done and not obs.listed and not obs.clean:
+                # No list answered: a baseline now would claim "nothing listed". Try again soon.
+                await self.store.release(watch, self.clock() + min(self.interval, 60))
+                return
             previous = {(x.address, x.list_id) for x in await self.store.listings(watch.id)}
             change = diff(previous, obs)
             if change.new and watch.baseline_done:

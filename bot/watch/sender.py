@@ -26,7 +26,8 @@ from bot.watch.store import Outgoing, Store
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "blcheck_outbox"
-PERMANENT = {"msg_too_long", "invalid_blocks", "invalid_blocks_format", "no_text", "invalid_arguments"}
+PERMANENT = {"msg_too_long", "invalid_blocks", "invalid_blocks_format", "no_text", "invalid_arguments",
+             "is_archived", "message_not_found", "cant_update_message", "edit_window_closed"}
 
 
 class Sender:
@@ -44,10 +45,13 @@ class Sender:
         self.errors = 0
 
     async def tick(self) -> int:
-        messages = await self.store.claim_outbox(self.clock(), 20, self.lease_s)
+        """Send what is due, one message per claim: a lease covers one post, not a batch."""
         done = 0
-        for m in messages:
-            done += await self._send(m)
+        for _ in range(50):
+            claimed = await self.store.claim_outbox(self.clock(), 1, self.lease_s)
+            if not claimed:
+                break
+            done += await self._send(claimed[0])
         return done
 
     async def _root(self, m: Outgoing) -> str | None:
@@ -57,13 +61,17 @@ class Sender:
         now = self.clock()
         root = await self._root(m)
         if m.kind in ("thread", "update") and root is None:
-            await self.store.retry_later(m, now + 2, "waiting for the incident's first message")
+            if m.incident_id is not None and await self.store.root_pending(m.incident_id):
+                await self.store.retry_later(m, now + 2, "waiting for the incident's first message")
+            else:  # the incident is gone (watch removed) or its first message was refused
+                await self.store.drop(m, "no incident message to reply to")
             return 0
         try:
             if m.attempts > 0 and m.kind != "update" and (ts := await self._already_posted(m, root)):
                 await self.store.mark_sent(m, ts, self.clock())
                 return 1
-            await self.store.mark_attempt(m)
+            if not await self.store.mark_attempt(m, self.clock()):
+                return 0  # the lease ran out: another process has it now
             await self._wait_for_pace(m.channel_id)
             body = {"text": m.payload.get("text", ""), "blocks": m.payload.get("blocks")}
             if m.kind == "update" and root is not None:

@@ -11,6 +11,7 @@ import socket
 import uuid
 from collections.abc import Mapping
 
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dnsbl.checker import Checker
@@ -66,6 +67,9 @@ class Watching:
 
     def start(self, client: AsyncWebClient, tick: float = 1.0) -> None:
         """Run the scheduler and the sender in the background until `close()`."""
+        # Only 429 is retried inside the client (Slack refused, nothing was posted); a 5xx or a
+        # broken connection may have posted, so the sender decides, checking Slack first.
+        client.retry_handlers = [AsyncRateLimitErrorRetryHandler(max_retry_count=3)]
         sender = Sender(self.store, client, max_delay=self.max_delay, lease_s=self.lease_s)
         self._tasks = [asyncio.create_task(self.scheduler.run(self._stop, tick), name="watch-scheduler"),
                        asyncio.create_task(sender.run(self._stop, tick), name="outbox-sender")]

@@ -213,6 +213,9 @@ class Store:
             current = await self._listings(conn, watch.id)
             incident = (await conn.execute(select(inc).where(inc.c.watch_id == watch.id,
                                                              inc.c.closed_at.is_(None)))).first()
+            # Muted: changes are recorded and an open incident's message is still edited (and
+            # closed at the all-clear), but nothing new is posted and no incident is opened; the
+            # first run after the mute opens one for whatever is still listed.
             quiet = watch.muted(now)
 
             async def queue(kind: str, payload: dict[str, Any], incident_id: int | None) -> None:
@@ -225,13 +228,16 @@ class Store:
 
             if not watch.baseline_done:
                 incident_id = None
-                if current:
+                if current and not quiet:
                     incident_id = await self._open_incident(conn, watch.id, now)
                 await queue("root" if current else "notice", announcer.baseline(watch, current), incident_id)
                 return True
-            if new and incident is None:
+            if current and incident is None:
+                if quiet:
+                    return True
+                # New listings, or listings a mute kept quiet: one root for all of them.
                 incident_id = await self._open_incident(conn, watch.id, now)
-                await queue("root", announcer.alert(watch, current, new), incident_id)
+                await queue("root", announcer.alert(watch, current, new or current), incident_id)
                 return True
             if incident is None:
                 return True
@@ -292,7 +298,12 @@ class Store:
     async def claim_outbox(self, now: float, limit: int, lease_s: float) -> list[Outgoing]:
         """Pending messages in the order they were written, leased to this process."""
         free = or_(ob.c.lease_until.is_(None), ob.c.lease_until < now)
-        pick = (select(ob.c.id).where(ob.c.status == "pending", ob.c.next_attempt_at <= now, free)
+        older = ob.alias("older")
+        # An incident's messages go strictly in order: none is taken while an older one waits.
+        in_order = or_(ob.c.incident_id.is_(None), ~select(older.c.id).where(
+            older.c.incident_id == ob.c.incident_id, older.c.status == "pending", older.c.id < ob.c.id
+        ).exists())
+        pick = (select(ob.c.id).where(ob.c.status == "pending", ob.c.next_attempt_at <= now, free, in_order)
                 .order_by(ob.c.id).limit(limit))
         async with self.engine.begin() as conn:
             if is_postgres(self.engine):
@@ -319,10 +330,20 @@ class Store:
             if message.kind == "root" and message.incident_id is not None and ts:
                 await conn.execute(update(inc).where(inc.c.id == message.incident_id).values(root_ts=ts))
 
-    async def mark_attempt(self, message: Outgoing) -> None:
-        """Before a post: a crash after Slack accepted it is detectable on the next attempt."""
+    async def mark_attempt(self, message: Outgoing, now: float) -> bool:
+        """Before a post: a crash after Slack accepted it is detectable on the next attempt.
+        False when this process no longer holds the message's lease: it must not post it."""
         async with self.engine.begin() as conn:
-            await conn.execute(update(ob).where(ob.c.id == message.id).values(attempts=message.attempts + 1))
+            result = await conn.execute(update(ob).where(
+                ob.c.id == message.id, ob.c.lease_owner == self.owner, ob.c.lease_until > now,
+                ob.c.status == "pending").values(attempts=message.attempts + 1))
+        return bool(result.rowcount)
+
+    async def root_pending(self, incident_id: int) -> bool:
+        """Whether the incident's first message still waits to be posted."""
+        async with self.engine.connect() as conn:
+            return bool((await conn.execute(select(ob.c.id).where(
+                ob.c.incident_id == incident_id, ob.c.kind == "root", ob.c.status == "pending"))).first())
 
     async def retry_later(self, message: Outgoing, at: float, error: str) -> None:
         async with self.engine.begin() as conn:
