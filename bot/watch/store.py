@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
@@ -168,16 +168,21 @@ class Store:
         """Due watches, leased to this process until now + lease_s."""
         free = or_(w.c.lease_until.is_(None), w.c.lease_until < now)
         pick = select(w.c.id).where(w.c.next_check_at <= now, free).order_by(w.c.next_check_at).limit(limit)
+        return [Watch.of(r) for r in await self._lease(w, pick, free, now + lease_s)]
+
+    async def _lease(self, table: Table, pick: Select[Any], free: ColumnElement[bool],
+                     until: float) -> Sequence[Row[Any]]:
+        """Lease the rows `pick` selects to this process. The UPDATE re-checks `free`, so two
+        processes never hold one row; PostgreSQL also skips rows another claim has locked."""
         async with self.engine.begin() as conn:
             if is_postgres(self.engine):
                 pick = pick.with_for_update(skip_locked=True)
             ids = [r.id for r in (await conn.execute(pick)).all()]
             if not ids:
                 return []
-            rows = (await conn.execute(
-                update(w).where(w.c.id.in_(ids), free)
-                .values(lease_owner=self.owner, lease_until=now + lease_s).returning(*w.c))).all()
-        return [Watch.of(r) for r in rows]
+            return (await conn.execute(
+                update(table).where(table.c.id.in_(ids), free)
+                .values(lease_owner=self.owner, lease_until=until).returning(*table.c))).all()
 
     async def release(self, watch: Watch, next_at: float) -> None:
         async with self.engine.begin() as conn:
@@ -305,16 +310,7 @@ class Store:
         ).exists())
         pick = (select(ob.c.id).where(ob.c.status == "pending", ob.c.next_attempt_at <= now, free, in_order)
                 .order_by(ob.c.id).limit(limit))
-        async with self.engine.begin() as conn:
-            if is_postgres(self.engine):
-                pick = pick.with_for_update(skip_locked=True)
-            ids = [r.id for r in (await conn.execute(pick)).all()]
-            if not ids:
-                return []
-            rows = (await conn.execute(
-                update(ob).where(ob.c.id.in_(ids), free)
-                .values(lease_owner=self.owner, lease_until=now + lease_s).returning(*ob.c))).all()
-        rows = sorted(rows, key=lambda r: r.id)
+        rows = sorted(await self._lease(ob, pick, free, now + lease_s), key=lambda r: r.id)
         return [Outgoing(r.id, r.team_id, r.channel_id, r.kind, json.loads(r.payload), r.incident_id,
                          r.attempts, r.created_at) for r in rows]
 
