@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -75,8 +76,12 @@ async def _wait_for_stop() -> None:
     await _stop.wait()
 
 
+_retrying: asyncio.Task[None] | None = None
+
+
 async def _open_watching(services: Services, settings: Settings) -> None:
-    """The watch database; without it the bot still answers everything else."""
+    """The watch database. Without it the bot answers everything else, and keeps trying in the
+    background (`BLCHECK_DB_RETRY` seconds apart): a database that starts late is picked up."""
     from bot.watch.service import Watching
 
     try:
@@ -84,12 +89,32 @@ async def _open_watching(services: Services, settings: Settings) -> None:
     except BlcheckError:
         raise
     except Exception as exc:
-        log.error("watches are off: the database is not available (%s)", type(exc).__name__)
+        log.error("watches are off until the database answers (%s: %s)", type(exc).__name__,
+                  str(exc).splitlines()[0][:200] if str(exc) else "")
 
 
 def _start_watching(services: Services, token: str | None) -> None:
+    global _retrying
     if services.watching is not None:
         services.watching.start(build_client(services.settings, token=token))
+        return
+
+    async def retry() -> None:
+        from bot.watch.service import Watching
+
+        delay = float(os.environ.get("BLCHECK_DB_RETRY", "15") or 15)
+        while services.watching is None:
+            await asyncio.sleep(delay)
+            try:
+                watching = await Watching.open(services.checker, services.settings.lang)
+            except Exception as exc:
+                log.debug("database still not available: %s", type(exc).__name__)
+                continue
+            services.watching = watching
+            watching.start(build_client(services.settings, token=token))
+            log.info("the database answers: watches are on")
+
+    _retrying = asyncio.get_running_loop().create_task(retry(), name="database-retry")
 
 
 async def run_socket_mode(services: Services) -> None:

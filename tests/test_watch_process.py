@@ -137,3 +137,43 @@ def _client(slack: SlackStandIn):  # type: ignore[no-untyped-def]
     from bot.app import build_client
 
     return build_client(settings_for(slack), token=BOT_TOKEN)
+
+
+@pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set: PostgreSQL test skipped")
+async def test_a_database_that_starts_late_is_picked_up(tmp_path: Path, slack: SlackStandIn,
+                                                       zones: Zones) -> None:
+    from sqlalchemy import make_url, text
+
+    from bot.watch.db import database_url
+
+    base = make_url(database_url({"BLCHECK_DATABASE_URL": os.environ[PG_ENV]}))
+    name = f"blcheck_late_{os.getpid()}_{int(time.time())}"
+    url = base.set(database=name).render_as_string(hide_password=False)
+    env = {**env_for(slack, zones, url), "BLCHECK_DB_RETRY": "0.5"}
+    bot = await start([], env, tmp_path)
+    admin = make_engine(base.render_as_string(hide_password=False))
+
+    async def blwatch(text_: str) -> str:
+        payload, _ = slack.command_payload(text_, command="/blwatch", channel_id="C0ALERTS")
+        ack = await slack.wait_ack(await slack.push("slash_commands", payload))
+        return str(ack["payload"]["text"])
+
+    try:
+        await asyncio.wait_for(slack.ws_connected.wait(), 20)
+        assert "not available right now" in await blwatch("list")  # the database is not there yet
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        for _ in range(60):
+            answer = await blwatch("add 11.22.33.1")
+            if "Now watching" in answer:
+                break
+            await asyncio.sleep(0.5)
+        assert "Now watching 11.22.33.1" in answer
+        await slack.wait_for(lambda: any("Now watching 11.22.33.1" in m["text"] for m in roots(slack)), 20)
+    finally:
+        await bot.stop()
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
