@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     diag.add_argument("--no-live", action="store_true",
                       help="do not re-check the refused IP against the blocklists")
     _common(diag)
+    doctor = sub.add_parser("doctor", help="is the resolver fit for blocklist queries? what to fix")
+    _common(doctor)
     serve = sub.add_parser("demo-server", help="serve the catalog's zones on loopback (rbldnsd)")
     serve.add_argument("--catalog", action="append", default=[], metavar="FILE")
     demo = sub.add_parser("demo", help="check sample addresses against a loopback demo server")
@@ -182,6 +184,25 @@ async def _diagnose(args: argparse.Namespace) -> int:
     return EXIT_CLEAN if result.is_bounce else EXIT_UNKNOWN
 
 
+async def _doctor(args: argparse.Namespace) -> int:
+    from bot.dnsbl.doctor import examine, report
+    from bot.i18n import messages
+
+    t = messages(None)
+    servers = config.nameservers(args.nameserver)
+    client = DnsClient(servers, timeout=config.timeout(args.timeout))
+    async with client:
+        findings, examined = await examine(client, _catalog(args), t)
+    resolver = ", ".join(str(s) for s in servers)
+    if args.json:
+        print(json.dumps({"resolver": resolver, "lists": examined, "problems": [
+            {"list": f.list_id, "name": f.name, "problem": f.problem, "detail": f.detail,
+             "advice": f.advice, "seconds": round(f.seconds, 3)} for f in findings]}, indent=2))
+    else:
+        print("\n".join(report(t, findings, examined, resolver)))
+    return EXIT_UNKNOWN if findings else EXIT_CLEAN
+
+
 def _demo_server(args: argparse.Namespace) -> LocalBlocklistServer:
     from bot.dnsbl.demozones import start_demo_server
 
@@ -232,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_lists(args))
         if args.command == "diagnose":
             return asyncio.run(_diagnose(args))
+        if args.command == "doctor":
+            return asyncio.run(_doctor(args))
         if args.command == "demo-server":
             return _serve(args)
         return _demo(args)

@@ -117,6 +117,30 @@ def _start_watching(services: Services, token: str | None) -> None:
     _retrying = asyncio.get_running_loop().create_task(retry(), name="database-retry")
 
 
+async def _doctor_at_start(services: Services) -> None:
+    """One log line per resolver problem, so an operator sees them without asking."""
+    from bot.dnsbl.doctor import examine, report
+    from bot.i18n import messages
+
+    t = messages(services.settings.lang)
+    try:
+        findings, examined = await examine(services.checker.client, services.catalog, t)
+    except Exception:
+        log.warning("resolver check at start failed", exc_info=True)
+        return
+    resolver = ", ".join(str(ns) for ns in services.checker.client.nameservers)
+    for line in report(t, findings, examined, resolver):
+        (log.warning if findings else log.info)("resolver: %s", line)
+
+
+_doctor_task: asyncio.Task[None] | None = None
+
+
+def _start_doctor(services: Services) -> None:
+    global _doctor_task
+    _doctor_task = asyncio.get_running_loop().create_task(_doctor_at_start(services), name="doctor")
+
+
 async def run_socket_mode(services: Services) -> None:
     settings = services.settings
     settings.check_socket_mode()
@@ -134,6 +158,7 @@ async def run_socket_mode(services: Services) -> None:
     handler = AsyncSocketModeHandler(app, settings.app_token, web_client=client)
     await handler.connect_async()  # type: ignore[no-untyped-call]
     _start_watching(services, settings.bot_token)
+    _start_doctor(services)
     log.info("connected to Slack in Socket Mode; /blcheck is ready")
     try:
         await _wait_for_stop()
@@ -192,6 +217,7 @@ async def run_http(services: Services) -> None:
     except OSError as exc:
         raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
     _start_watching(services, settings.bot_token)
+    _start_doctor(services)
     log.info("serving Slack requests on http://%s:%s/slack/events (health: /healthz)",
              settings.host, settings.port)
     try:

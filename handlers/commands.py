@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
+from bot.dnsbl.doctor import examine, report
 from bot.i18n import Messages
 from bot.render.blocks import Message, notice_message
+from bot.render.mrkdwn import escape
 from bot.services import Services
 from handlers.checks import Answer, parse_request, refusal, replace_with_respond
-from handlers.watch import guarded, history
+from handlers.watch import guarded, history, lines_message
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -24,6 +27,18 @@ def register(app: AsyncApp, services: Services) -> None:
         words = command.get("text", "").split()
         if words and words[0].lower() == "passive":
             await ack(response_type="ephemeral", **passive(t, command, words[1:]).payload())
+            return
+        if words and words[0].lower() == "doctor":
+            # Answered in the ack when quick; else "examining…", replaced no sooner than 1 s later.
+            task = asyncio.ensure_future(doctor(t))
+            done, _ = await asyncio.wait({task}, timeout=Answer.QUICK)
+            if done:
+                await ack(response_type="ephemeral", **task.result().payload())
+                return
+            await ack(response_type="ephemeral", **notice_message(t("doctor.examining")).payload())
+            result = await task
+            await asyncio.sleep(Answer.GAP)
+            await respond(response_type="ephemeral", replace_original=True, **result.payload())
             return
         if words and words[0].lower() == "history":
             message = await guarded(t, history(services, t, command, words[1:]))
@@ -40,6 +55,12 @@ def register(app: AsyncApp, services: Services) -> None:
         if not answer.complete:
             await answer.follow_up(replace_with_respond(respond, reply), time.monotonic())
 
+
+    async def doctor(t: Messages) -> Message:
+        findings, examined = await examine(services.checker.client, services.catalog, t)
+        resolver = ", ".join(str(ns) for ns in services.checker.client.nameservers)
+        lines = report(t, findings, examined, resolver)
+        return lines_message(lines[0], [f"• {escape(x)}" for x in lines[1:]])
 
     def passive(t: Messages, command: dict[str, Any], args: list[str]) -> Message:
         channel = command.get("channel_id", "")

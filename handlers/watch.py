@@ -44,7 +44,8 @@ def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def _lines(t: Messages, title: str, lines: list[str]) -> Message:
+def lines_message(title: str, lines: list[str]) -> Message:
+    """A title and bullet lines (already mrkdwn), split over sections within Block Kit limits."""
     b = _Builder()
     b.sections(f"*{escape(title)}*", lines)
     return Message(text=escape(title), blocks=b.dicts())
@@ -120,7 +121,7 @@ async def blwatch(services: Services, t: Messages, command: dict[str, Any]) -> M
                 muted = f" · muted until {_when(wt.muted_until)}"
             last = f" · checked {_when(wt.last_checked_at)}" if wt.last_checked_at else ""
             lines.append(f"• {code(wt.target)} {state}{last}{muted}")
-        return _lines(t, t("watch.list_title"), lines)
+        return lines_message(t("watch.list_title"), lines)
     if verb in ("mute", "unmute") and rest:
         target = slack_text(rest[0]).strip()
         until = None
@@ -151,7 +152,7 @@ async def history(services: Services, t: Messages, command: dict[str, Any], word
     names = {bl.id: bl.name for bl in services.catalog}
     lines = [f"• {_when(e.at)} UTC  {code(e.address)} {e.kind} on *{escape(names.get(e.list_id, e.list_id))}*"
              + (f" {code(e.codes)}" if e.codes and e.kind == "listed" else "") for e in events]
-    return _lines(t, t("history.title", target=target), lines)
+    return lines_message(t("history.title", target=target), lines)
 
 
 async def guarded(t: Messages, work: Awaitable[Message]) -> Message:
