@@ -141,6 +141,23 @@ def _start_doctor(services: Services) -> None:
     _doctor_task = asyncio.get_running_loop().create_task(_doctor_at_start(services), name="doctor")
 
 
+async def _metrics_server(services: Services) -> web.AppRunner | None:
+    """Socket Mode has no HTTP port: /metrics on BLCHECK_METRICS_PORT, when set (loopback by
+    default, BLCHECK_METRICS_HOST to change)."""
+    port = os.environ.get("BLCHECK_METRICS_PORT", "").strip()
+    if not port.isdigit():
+        return None
+    from bot import metrics
+
+    app = web.Application()
+    metrics.add_route(app, services)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, os.environ.get("BLCHECK_METRICS_HOST", "127.0.0.1"), int(port)).start()
+    log.info("metrics on :%s/metrics", port)
+    return runner
+
+
 async def run_socket_mode(services: Services) -> None:
     settings = services.settings
     settings.check_socket_mode()
@@ -160,10 +177,13 @@ async def run_socket_mode(services: Services) -> None:
     _start_watching(services, settings.bot_token)
     _start_doctor(services)
     log.info("connected to Slack in Socket Mode; /blcheck is ready")
+    metrics_runner = await _metrics_server(services)
     try:
         await _wait_for_stop()
     finally:
         await handler.close_async()  # type: ignore[no-untyped-call]
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
 
 
 def _guard(signing_secret: str) -> Any:
@@ -203,6 +223,9 @@ async def build_http_app(services: Services) -> web.Application:
         return web.json_response({"ok": True})
 
     web_app.router.add_get("/healthz", healthz)
+    from bot import metrics
+
+    metrics.add_route(web_app, services)
     return web_app
 
 

@@ -299,3 +299,22 @@ async def test_messages_of_a_removed_watch_are_dropped_not_retried_forever(rig: 
             break
         await asyncio.sleep(0.2)
     assert await rig.watching.store.pending_count() == 0
+
+
+async def test_metrics_count_queries_answers_and_alerts(rig: Rig, zones: Zones) -> None:
+    import aiohttp
+
+    zones.set(XBL)
+    await rig.bot.command("add 11.22.33.44", command="/blwatch")
+    await rig.slack.wait_for(lambda: bool(rig.roots()), 15)
+    await rig.slack.wait_for(lambda: rig.watching.sender is not None and rig.watching.sender.sent >= 1, 5)
+    async with aiohttp.ClientSession() as http, http.get(rig.bot.url + "/metrics") as resp:
+        assert resp.status == 200
+        body = await resp.text()
+    lines = dict(line.rsplit(" ", 1) for line in body.splitlines() if line and not line.startswith("#"))
+    assert float(lines["blcheck_dns_queries_total"]) > 30
+    assert float(lines['blcheck_list_checks_total{list="spamhaus-zen",state="listed"}']) >= 1
+    assert float(lines['blcheck_list_latency_seconds_count{list="spamcop"}']) >= 1
+    assert float(lines["blcheck_listings_open"]) == 1.0
+    assert float(lines["blcheck_alerts_sent"]) >= 1 and lines["blcheck_alerts_pending"] == "0.0"
+    assert "blcheck_slack_errors_total" in lines

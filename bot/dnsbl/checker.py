@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -65,6 +66,9 @@ class Checker:
         self.deadline = deadline
         self.health = health or HealthMonitor(client)
         self._zone_wire: dict[str, bytes] = {bl.id: wire.encode_name(bl.query_zone) for bl in catalog}
+        # For /metrics: answers by (list, state), and A-query latency per list (sum, count).
+        self.results: Counter[tuple[str, str]] = Counter()
+        self.latency: dict[str, list[float]] = {bl.id: [0.0, 0] for bl in catalog}
         self._lists_by_kind = {k: catalog.for_kind(k) for k in ("ip4", "ip6", "domain")}
 
     @classmethod
@@ -189,9 +193,13 @@ class Checker:
             report.checks.append(check)
             question = prefix + self._zone_wire[bl.id] + b"\x00\x01\x00\x01"
 
-            def on_a(outcome: Outcome, check: ListCheck = check, prefix: bytes = prefix) -> None:
+            def on_a(outcome: Outcome, check: ListCheck = check, prefix: bytes = prefix,
+                     started: float = time.monotonic()) -> None:
                 if entry.closed:
                     return
+                spent = self.latency[check.list.id]
+                spent[0] += time.monotonic() - started
+                spent[1] += 1
                 self._on_a(entry, check, outcome, prefix, finish, fresh)
 
             self.client.submit(question, on_a, fresh)
@@ -230,6 +238,7 @@ class Checker:
 
     def _one_done(self, entry: _Open, check: ListCheck, finish: Finish) -> None:
         check.done = True
+        self.results[(check.list.id, check.status)] += 1
         entry.remaining -= 1
         if entry.remaining <= 0:
             finish(entry)

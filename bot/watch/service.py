@@ -48,6 +48,7 @@ class Watching:
         self.interval = interval
         self.limit = limit
         self._stop = asyncio.Event()
+        self.sender: Sender | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -70,7 +71,7 @@ class Watching:
         # Only 429 is retried inside the client (Slack refused, nothing was posted); a 5xx or a
         # broken connection may have posted, so the sender decides, checking Slack first.
         client.retry_handlers = [AsyncRateLimitErrorRetryHandler(max_retry_count=3)]
-        sender = Sender(self.store, client, max_delay=self.max_delay, lease_s=self.lease_s)
+        sender = self.sender = Sender(self.store, client, max_delay=self.max_delay, lease_s=self.lease_s)
         self._tasks = [asyncio.create_task(self.scheduler.run(self._stop, tick), name="watch-scheduler"),
                        asyncio.create_task(sender.run(self._stop, tick), name="outbox-sender")]
 

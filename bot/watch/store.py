@@ -351,6 +351,17 @@ class Store:
             await conn.execute(update(ob).where(ob.c.id == message.id).values(
                 status="dropped", lease_owner=None, lease_until=None, last_error=error[:200]))
 
+    async def gauges(self) -> dict[str, float]:
+        """Counts for /metrics."""
+        def total(table: Table, *where: ColumnElement[bool]) -> Select[Any]:
+            return select(func.count()).select_from(table).where(*where)
+
+        async with self.engine.connect() as conn:
+            values = [(await conn.execute(q)).scalar() or 0 for q in (
+                total(li), total(w), total(ob, ob.c.status == "pending"), total(ob, ob.c.status == "sent"))]
+        return dict(zip(("listings_open", "watches", "alerts_pending", "alerts_sent"),
+                        map(float, values), strict=True))
+
     async def pending_count(self) -> int:
         async with self.engine.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(ob).where(
