@@ -279,7 +279,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     demo_server = None
     nameservers = None
     wants_demo = args.demo or (console and not args.nameserver
-                                and not read_env().get("BLCHECK_NAMESERVERS"))
+                                and not os.environ.get("BLCHECK_NAMESERVERS"))
     catalog = catalog_from_env(args.catalog)
     if wants_demo:
         from bot.dnsbl.demozones import start_demo_server
@@ -316,6 +316,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         env = read_env(dotenv=Path(args.env_file))
+        # Every part reads its own variables (nameservers, catalog, database, intervals): the
+        # .env file fills in what the shell did not set, for all of them.
+        for name, value in env.items():
+            os.environ.setdefault(name, value)
         settings = load(env)
         if args.port is not None:
             settings = Settings(**{**settings.__dict__, "port": args.port})

@@ -160,9 +160,14 @@ async def test_dotenv_file_is_read(slack: SlackStandIn, cwd: Path,
     (cwd / ".env").write_text(f"SLACK_BOT_TOKEN={BOT_TOKEN}\nSLACK_APP_TOKEN={APP_TOKEN}\n"
                               f"SLACK_API_URL={slack.api_url}\n"
                               f"BLCHECK_NAMESERVERS={demo_server.address}\n")
+    # The nameserver from .env is used by the engine too (the test guard fails the test if any
+    # query went to the system resolver instead).
     bot = await start([], bot_env(PYTHONPATH=os.environ["PYTHONPATH"] + os.pathsep + str(ROOT)), cwd)
     try:
         await asyncio.wait_for(slack.ws_connected.wait(), 20)
+        payload, _ = slack.command_payload("11.22.33.44")
+        ack = await slack.wait_ack(await slack.push("slash_commands", payload))
+        assert "listed on 2 of 30" in ack["payload"]["text"]  # the demo server named in .env
     finally:
         code, output = await bot.stop()
     assert code == 0, output
