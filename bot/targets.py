@@ -62,13 +62,18 @@ def _psl() -> PublicSuffixList:
     return PublicSuffixList()  # the list bundled with the package: offline, no download
 
 
+def is_documentation(addr: IPAddress) -> bool:
+    """RFC 5737 / RFC 3849 example addresses: checkable, but no real list lists them."""
+    return any(addr in net for net in _DOCUMENTATION)
+
+
 def refusal(addr: IPAddress) -> str | None:
     """Why `addr` cannot be on a public blocklist, or None when it can be checked."""
     if addr in TEST_ADDRESSES:
         return None
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         return refusal(addr.ipv4_mapped)
-    if any(addr in net for net in _DOCUMENTATION):
+    if is_documentation(addr):
         return None
     if addr.is_loopback:
         kind = "a loopback address"
@@ -92,7 +97,7 @@ def caveat(addresses: tuple[IPAddress, ...]) -> str | None:
     for addr in addresses[:1]:
         if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
             addr = addr.ipv4_mapped
-        if any(addr in net for net in _DOCUMENTATION):
+        if is_documentation(addr):
             return (f"{addr} is a documentation (example) address: no real blocklist lists it, "
                     "so expect it to be clean.")
     return None

@@ -8,6 +8,7 @@ import re
 
 from bot.bounce.model import Failure
 from bot.bounce.rules import Blocklist, Provider, Rules
+from bot.targets import is_documentation
 
 _CONTINUATION = re.compile(r"\s[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}\s)?")
 
@@ -45,15 +46,10 @@ def refused_ip(rules: Rules, f: Failure) -> str | None:
                 addr = ipaddress.ip_address(candidate)
             except ValueError:
                 continue
-            if candidate == f.remote_ip or (not addr.is_global and not _is_doc(addr)):
+            if candidate == f.remote_ip or (not addr.is_global and not is_documentation(addr)):
                 continue  # the remote MX itself, or an address no list can list
             return str(addr)
     return None
-
-
-def _is_doc(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    nets = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
-    return any(addr in ipaddress.ip_network(n) for n in nets)
 
 
 def reason_of(rules: Rules, f: Failure, text: str, provider: Provider | None,

@@ -7,7 +7,6 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from bot.errors import CatalogError
@@ -51,12 +50,6 @@ class Provider:
     patterns: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()
     links: tuple[str, ...] = ()
-
-    def serves(self, host: str | None) -> bool:
-        if not host:
-            return False
-        host = host.lower().rstrip(".")
-        return any(host == h or host.endswith("." + h) for h in self.hosts)
 
 
 @dataclass(frozen=True)
@@ -155,7 +148,3 @@ def parse(text: str, source: str = "bounce.toml") -> Rules:
 def default_rules() -> Rules:
     text = resources.files("bot").joinpath("data/bounce.toml").read_text(encoding="utf-8")
     return parse(text)
-
-
-def load_rules(path: Path | None = None) -> Rules:
-    return default_rules() if path is None else parse(path.read_text(encoding="utf-8"), str(path))

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 
 from bot.dnsbl.checker import Checker
 from bot.errors import BlcheckError, ConfigError
-from bot.targets import parse_target
-from bot.watch.diff import Observation, diff, observe
+from bot.targets import Target, parse_target
+from bot.watch.diff import Key, Seen, diff, observe
 from bot.watch.store import Announcer, Store, Watch
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class Scheduler:
             previous = {(x.address, x.list_id) for x in await self.store.listings(watch.id)}
             change = diff(previous, obs)
             if change.new and watch.baseline_done:
-                change.new = await self._confirmed(target, change.new, previous)
+                change.new = await self._confirmed(target, change.new)
             now = self.clock()
             self.checks += 1
             await self.store.record(watch, now, change, obs.listed, self.next_at(watch, now), self.announcer)
@@ -89,12 +89,9 @@ class Scheduler:
             log.exception("watch %s (%s): check failed; retrying next interval", watch.id, watch.target)
             await self.store.release(watch, self.clock() + min(self.interval, 300))
 
-    async def _confirmed(self, target: object, new: dict, previous: set) -> dict:  # type: ignore[type-arg]
+    async def _confirmed(self, target: Target, new: dict[Key, Seen]) -> dict[Key, Seen]:
         """Ask again (fresh) before announcing: a one-off answer is not a listing."""
-        from bot.targets import Target
-
-        assert isinstance(target, Target)
-        again: Observation = observe((await self.checker.check_targets([target], fresh=True)).reports)
+        again = observe((await self.checker.check_targets([target], fresh=True)).reports)
         return {k: v for k, v in new.items() if k in again.listed}
 
     async def run(self, stop: asyncio.Event, every: float = 1.0) -> None:

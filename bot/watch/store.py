@@ -366,13 +366,3 @@ class Store:
         async with self.engine.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(ob).where(
                 ob.c.status == "pending"))).scalar() or 0)
-
-    async def sent(self, channel: str | None = None) -> Sequence[Row[Any]]:
-        query = select(ob).where(ob.c.status == "sent").order_by(ob.c.id)
-        if channel is not None:
-            query = query.where(ob.c.channel_id == channel)
-        async with self.engine.connect() as conn:
-            return (await conn.execute(query)).all()
-
-
-
