@@ -19,8 +19,10 @@ from publicsuffixlist import PublicSuffixList
 from bot.errors import TargetError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-MAX_RANGE = 256
+MAX_RANGE = 256  # a check; a watch may be larger when the operator allows it (BLCHECK_WATCH_MAX_RANGE)
+WATCH_RANGE_CEILING = 65_536  # a /16
 MAX_TARGETS = 20
 MAX_TARGET_LENGTH = 320
 
@@ -129,6 +131,16 @@ def _range(text: str, max_range: int) -> Target:
     if why is not None:
         raise TargetError(f"{text} is not a public range: {why}")
     return Target(text, "range", tuple(net))
+
+
+def range_network(text: str) -> IPNetwork | None:
+    """The network a range target names, without listing its addresses (None if not a range)."""
+    if "/" not in text:
+        return None
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
 
 
 def normalize_domain(text: str) -> str:

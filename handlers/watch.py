@@ -65,7 +65,8 @@ async def add(services: Services, t: Messages, team: str, channel: str, user: st
         channel = m.group(1)
         words = words[:-1]
     try:
-        targets, errors = parse_targets([slack_text(w).strip() for w in words if w.strip()])
+        targets, errors = parse_targets([slack_text(w).strip() for w in words if w.strip()],
+                                        max_range=watching.max_range)
     except TargetError as exc:
         return notice_message(str(exc), "error")
     refused = [f"{tg.text}: watch its domain instead" for tg in targets if tg.kind == "email"]

@@ -53,12 +53,13 @@ class Rig:
 
 
 async def make_rig(backend: str, tmp_path: Path, slack: SlackStandIn, catalog: Catalog,
-                   nameserver: str) -> Rig:
+                   nameserver: str, env: dict[str, str] | None = None) -> Rig:
     url, engine = await fresh_database(backend, tmp_path)
     await engine.dispose()
     services = Services.create(settings_for(slack), catalog, [Nameserver.parse(nameserver)], timeout=0.6,
                                channels=ChannelSettings(tmp_path / "channels.json"))
-    watching = await Watching.open(services.checker, url=url, env={"BLCHECK_WATCH_INTERVAL": "2"})
+    watching = await Watching.open(services.checker, url=url,
+                                   env={"BLCHECK_WATCH_INTERVAL": "2", **(env or {})})
     services.watching = watching
     bot = await BotHarness("http", slack, services).start()
     watching.start(build_client(services.settings, token=BOT_TOKEN), tick=0.2)
@@ -205,7 +206,7 @@ async def test_database_down_gets_a_plain_answer_and_the_loops_survive(rig: Rig)
 
 @pytest.mark.parametrize("backend", backends())
 async def test_an_old_database_is_upgraded_without_loss(backend: str, tmp_path: Path) -> None:
-    from sqlalchemy import insert
+    from sqlalchemy import insert, text
 
     from bot.watch import schema
 
@@ -213,11 +214,14 @@ async def test_an_old_database_is_upgraded_without_loss(backend: str, tmp_path: 
     try:
         async with engine.begin() as conn:  # a database as version 1 left it
             await MIGRATIONS[0][1](conn)
+            await conn.execute(text("ALTER TABLE watches DROP COLUMN checks"))  # added by version 3
             await conn.execute(insert(schema.schema_version).values(version=1))
-        await Store(engine, "old").add_watch("T", "C", "11.22.33.44", "U", 1800, 1000.0)
+            await conn.execute(text(
+                "INSERT INTO watches (team_id, channel_id, target, created_at, interval_s, next_check_at,"
+                " baseline_done) VALUES ('T', 'C', '11.22.33.44', 1000, 1800, 1000, false)"))
         assert await migrate(engine) == LATEST
         (watch,) = await Store(engine, "new").watches("T")
-        assert (watch.target, watch.interval_s) == ("11.22.33.44", 1800)
+        assert (watch.target, watch.interval_s, watch.checks) == ("11.22.33.44", 1800, 0)
     finally:
         await engine.dispose()
 
@@ -318,3 +322,39 @@ async def test_metrics_count_queries_answers_and_alerts(rig: Rig, zones: Zones) 
     assert float(lines["blcheck_listings_open"]) == 1.0
     assert float(lines["blcheck_alerts_sent"]) >= 1 and lines["blcheck_alerts_pending"] == "0.0"
     assert "blcheck_slack_errors_total" in lines
+
+
+@pytest.mark.parametrize("backend", backends())
+async def test_a_big_range_is_checked_slice_by_slice_and_alerts_once(
+        backend: str, tmp_path: Path, slack: SlackStandIn, full_catalog: Catalog, zones: Zones) -> None:
+    rig = await make_rig(backend, tmp_path, slack, full_catalog, zones.server.address,
+                         env={"BLCHECK_WATCH_MAX_RANGE": "/22"})
+    try:
+        ack, _ = await rig.bot.command("add 11.22.32.0/21", command="/blwatch")
+        assert "11.22.32.0/21 has 2,048 addresses; the limit is 1024" in ack.text
+        ack, _ = await rig.bot.command("add 11.22.32.0/22", command="/blwatch")
+        assert "Now watching 11.22.32.0/22 here" in ack.text
+        await slack.wait_for(lambda: any("nothing listed" in m["text"] for m in rig.channel()), 20)
+        # Two listings in different slices (256 addresses each) of the range.
+        zones.set({"spamhaus-zen": [Entry("11.22.33.44", "127.0.0.4", "Listed by XBL"),
+                                    Entry("11.22.35.200", "127.0.0.3", "Listed by CSS")]})
+        await slack.wait_for(lambda: any("is now listed" in m["text"] for m in rig.roots()), 20)
+        (root,) = [m for m in rig.roots() if "is now listed" in m["text"]]
+        blocks = json.dumps(root["blocks"])
+        assert "11.22.33.44" in blocks and "11.22.35.200" in blocks
+        assert "2 new listings" in root["text"]
+        assert rig.watching.scheduler.slices >= 8  # two runs of four slices
+        zones.set({})
+        await slack.wait_for(lambda: any("All clear" in m["text"] for m in rig.replies(root)), 20)
+        await asyncio.sleep(1.5)
+        assert len(rig.roots()) == 2  # the baseline notice and one incident (now "Resolved")
+        assert "Resolved" in root["text"]
+        assert sum("All clear" in m["text"] for m in rig.channel()) == 1
+        assert (await rig.watching.store.watches("T0TEST"))[0].checks >= 3
+    finally:
+        await rig.bot.stop()
+
+
+async def test_watching_a_range_beyond_a_24_needs_the_operator(rig: Rig) -> None:
+    ack, _ = await rig.bot.command("add 11.22.32.0/22", command="/blwatch")
+    assert "has 1,024 addresses; the limit is 256 (a /24 in IPv4)" in ack.text

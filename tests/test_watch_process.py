@@ -42,13 +42,13 @@ def env_for(slack: SlackStandIn, zones: Zones, url: str) -> dict[str, str]:
                    PYTHONPATH=os.environ["PYTHONPATH"] + os.pathsep + str(ROOT))
 
 
-async def add_watches(url: str, targets: list[str]) -> None:
+async def add_watches(url: str, targets: list[str], interval: int = 2) -> None:
     engine = make_engine(url)
     try:
         await migrate(engine)
         store = Store(engine, "test")
         for target in targets:
-            await store.add_watch("T0TEST", "C0ALERTS", target, "U0USER", 2, time.time())
+            await store.add_watch("T0TEST", "C0ALERTS", target, "U0USER", interval, time.time())
     finally:
         await engine.dispose()
 
@@ -177,3 +177,68 @@ async def test_a_database_that_starts_late_is_picked_up(tmp_path: Path, slack: S
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+@pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set: PostgreSQL test skipped")
+async def test_three_bots_one_killed_mid_run_every_watch_checked_once_every_alert_once(
+        tmp_path: Path, slack: SlackStandIn, zones: Zones) -> None:
+    from sqlalchemy import select
+
+    from bot.watch.schema import watch_slices
+
+    url, engine = await fresh_database("postgresql", tmp_path)
+    small = [f"11.22.33.{i}" for i in range(1, 7)]
+    big = "11.22.64.0/19"  # 8,192 addresses: 32 slices shared by the three processes
+    await add_watches(url, [*small, big], interval=3600)  # due once per phase, no more
+    env = {**env_for(slack, zones, url), "BLCHECK_WATCH_LEASE": "3"}
+    bots = [await start([], env, tmp_path) for _ in range(3)]
+    store = Store(engine, "test")
+
+    async def checks() -> dict[str, int]:
+        return {w.target: w.checks for w in await store.watches("T0TEST")}
+
+    async def wait_checks(n: int, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while min((await checks()).values()) < n and time.monotonic() < end:
+            await asyncio.sleep(0.2)
+
+    try:
+        await wait_checks(1, 60)
+        assert set((await checks()).values()) == {1}  # the baselines: each watch checked once
+        zones.set({"spamhaus-zen": [Entry("11.22.33.0/29", "127.0.0.4", "Listed by XBL"),
+                                    Entry("11.22.70.9", "127.0.0.3", "Listed by CSS"),
+                                    Entry("11.22.95.250", "127.0.0.3", "Listed by CSS")]})
+        for w in await store.watches("T0TEST"):
+            await store.check_now(w.id, time.time())
+        # Kill the process holding a slice of the big range while the run is half done.
+        victim = None
+        end = time.monotonic() + 30
+        while victim is None and time.monotonic() < end:
+            async with engine.connect() as conn:
+                rows = (await conn.execute(select(watch_slices.c.status, watch_slices.c.lease_owner))).all()
+            done = sum(r.status == "done" for r in rows)
+            holders = {int(r.lease_owner.split(":")[1]) for r in rows
+                       if r.status == "pending" and r.lease_owner}
+            if done >= 4 and len(rows) - done >= 8 and holders:
+                victim = next(b for b in bots if b.proc.pid in holders)
+            else:
+                await asyncio.sleep(0.02)
+        assert victim is not None, "the run ended before a process could be killed in the middle of it"
+        victim.proc.send_signal(signal.SIGKILL)
+        await victim.proc.wait()
+        await wait_checks(2, 60)
+        listed = [*small, big]
+        await slack.wait_for(lambda: all(any(f"{t} is now listed" in m["text"] for m in roots(slack))
+                                         for t in listed), 40)
+        await asyncio.sleep(5)  # past the dead process's leases: nothing is done twice
+        assert await checks() == {t: 2 for t in listed}  # every due watch checked once per phase
+        texts = [m["text"] for m in roots(slack)]
+        for target in listed:
+            assert sum(f"{target} is now listed" in t for t in texts) == 1, target
+            assert sum(f"Now watching {target}:" in t for t in texts) == 1, target
+        (alert,) = [m for m in roots(slack) if f"{big} is now listed" in m["text"]]
+        assert "11.22.70.9" in json.dumps(alert["blocks"]) and "11.22.95.250" in json.dumps(alert["blocks"])
+    finally:
+        for bot in bots:
+            await bot.stop()
+        await engine.dispose()

@@ -25,9 +25,18 @@ async def _v2(conn: AsyncConnection) -> None:
     await conn.run_sync(schema.list_health.create)
 
 
+async def _v3(conn: AsyncConnection) -> None:
+    def columns(sync: Connection) -> set[str]:
+        return {c["name"] for c in inspect(sync).get_columns("watches")}
+
+    if "checks" not in await conn.run_sync(columns):  # a v1 table created before the column existed
+        await conn.execute(text("ALTER TABLE watches ADD COLUMN checks INTEGER NOT NULL DEFAULT 0"))
+    await conn.run_sync(schema.metadata.create_all, tables=[schema.watch_slices, schema.query_budget])
+
+
 # Each migration runs once, in order, in the same transaction as the version bump.
 # Append; never edit an old one (a database out there is at every version).
-MIGRATIONS: list[tuple[int, Step]] = [(1, _v1), (2, _v2)]
+MIGRATIONS: list[tuple[int, Step]] = [(1, _v1), (2, _v2), (3, _v3)]
 LATEST = MIGRATIONS[-1][0]
 
 

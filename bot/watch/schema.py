@@ -38,6 +38,7 @@ watches = Table(
     Column("muted_until", Float),
     Column("last_checked_at", Float),
     Column("baseline_done", Boolean, nullable=False, default=False),
+    Column("checks", Integer, nullable=False, default=0, server_default="0"),  # added by migration 3
     UniqueConstraint("team_id", "channel_id", "target", name="uq_watch"),
 )
 Index("ix_watches_due", watches.c.next_check_at)
@@ -108,6 +109,33 @@ list_health = Table(
     Column("status", String(32), nullable=False),
     Column("detail", Text),
     Column("since", Float, nullable=False),
+)
+
+# Added by migration 3: a big range (more than one slice of addresses) is checked slice by slice,
+# and the slices of one run are claimed by whichever processes are free; the process finishing the
+# last slice merges them into the watch's one change.
+watch_slices = Table(
+    "watch_slices", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("watch_id", Integer, ForeignKey("watches.id", ondelete="CASCADE"), nullable=False),
+    Column("first", Integer, nullable=False),  # offset of the slice's first address in the range
+    Column("size", Integer, nullable=False),
+    Column("status", String(12), nullable=False, default="pending"),  # pending, done
+    Column("lease_owner", String(80)),
+    Column("lease_until", Float),
+    Column("listed", Text),  # JSON: [[address, list id, codes, reason, meaning, list name], ...]
+    Column("gone", Text),  # JSON: [[address, list id], ...] listings on record answered clean
+    Column("answered", Boolean, nullable=False, default=False),
+)
+Index("ix_slices_watch", watch_slices.c.watch_id, watch_slices.c.status)
+
+# Added by migration 3: queries spent per budget group and UTC day, across processes.
+query_budget = Table(
+    "query_budget", metadata,
+    Column("grp", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("used", Integer, nullable=False, default=0),
+    Column("warned", Integer, nullable=False, default=0),  # highest warning level announced
 )
 
 V1_TABLES = [schema_version, watches, listings, incidents, events, outbox]

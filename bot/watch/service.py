@@ -15,8 +15,10 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dnsbl.checker import Checker
+from bot.errors import ConfigError
 from bot.i18n import messages
 from bot.render.alerts import AlertRenderer
+from bot.targets import MAX_RANGE, WATCH_RANGE_CEILING
 from bot.watch.db import database_url, make_engine, migrate
 from bot.watch.scheduler import Scheduler, global_interval
 from bot.watch.sender import Sender
@@ -33,6 +35,24 @@ def max_watches(env: Mapping[str, str] | None = None) -> int:
     return int(raw) if raw.isdigit() else DEFAULT_MAX_WATCHES
 
 
+def max_watch_range(env: Mapping[str, str] | None = None) -> int:
+    """Addresses one watch may cover: a /24 unless the operator allows more (up to a /16)."""
+    env = os.environ if env is None else env
+    raw = env.get("BLCHECK_WATCH_MAX_RANGE", "").strip().lstrip("/")
+    if not raw:
+        return MAX_RANGE
+    if not raw.isdigit():
+        raise ConfigError("BLCHECK_WATCH_MAX_RANGE must be a number of addresses (e.g. 65536) "
+                          "or a prefix (/16)")
+    value = int(raw)
+    if env.get("BLCHECK_WATCH_MAX_RANGE", "").strip().startswith("/"):
+        value = 2 ** (32 - value) if 0 <= value <= 32 else 0
+    if not MAX_RANGE <= value <= WATCH_RANGE_CEILING:
+        raise ConfigError(f"BLCHECK_WATCH_MAX_RANGE must be between {MAX_RANGE} (/24) and "
+                          f"{WATCH_RANGE_CEILING} (/16) addresses")
+    return value
+
+
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     return float(raw) if raw.replace(".", "", 1).isdigit() and float(raw) > 0 else default
@@ -40,8 +60,9 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
 
 class Watching:
     def __init__(self, store: Store, scheduler: Scheduler, interval: int, limit: int,
-                 max_delay: float = 300.0, lease_s: float = 60.0) -> None:
+                 max_delay: float = 300.0, lease_s: float = 60.0, max_range: int = MAX_RANGE) -> None:
         self.store = store
+        self.max_range = max_range
         self.max_delay = max_delay
         self.lease_s = lease_s
         self.scheduler = scheduler
@@ -58,13 +79,14 @@ class Watching:
         await migrate(engine)
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         store = Store(engine, owner)
+        env = os.environ if env is None else env
         interval = global_interval(env)
         renderer = AlertRenderer(messages(lang), checker.catalog)
-        scheduler = Scheduler(store, checker, renderer, interval=interval)
-        env = os.environ if env is None else env
+        scheduler = Scheduler(store, checker, renderer, interval=interval,
+                              lease_s=_seconds(env, "BLCHECK_WATCH_LEASE", 300.0))
         return cls(store, scheduler, interval, max_watches(env),
                    _seconds(env, "BLCHECK_OUTBOX_MAX_DELAY", 300.0),
-                   _seconds(env, "BLCHECK_OUTBOX_LEASE", 60.0))
+                   _seconds(env, "BLCHECK_OUTBOX_LEASE", 60.0), max_watch_range(env))
 
     def start(self, client: AsyncWebClient, tick: float = 1.0) -> None:
         """Run the scheduler and the sender in the background until `close()`."""

@@ -26,6 +26,7 @@ from bot.watch.db import is_postgres
 from bot.watch.diff import Change, Key, Seen
 
 w, li, inc, ev, ob = schema.watches, schema.listings, schema.incidents, schema.events, schema.outbox
+sl, qb = schema.watch_slices, schema.query_budget
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,14 @@ class Watch:
     baseline_done: bool
     created_by: str | None = None
     created_at: float = 0.0
+    checks: int = 0  # completed checks: a run split over slices and processes counts once
 
     @classmethod
     def of(cls, row: Row[Any]) -> Watch:
         m = row._mapping
         return cls(m["id"], m["team_id"], m["channel_id"], m["target"], m["interval_s"],
                    m["next_check_at"], m["muted_until"], m["last_checked_at"], bool(m["baseline_done"]),
-                   m["created_by"], m["created_at"])
+                   m["created_by"], m["created_at"], m["checks"])
 
     def muted(self, now: float) -> bool:
         return self.muted_until is not None and self.muted_until > now
@@ -60,6 +62,23 @@ class Listing:
     codes: str
     reason: str | None
     since: float
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Part of one run of a big range's watch: addresses first .. first + size - 1."""
+
+    id: int
+    watch_id: int
+    first: int
+    size: int
+
+
+@dataclass
+class SliceResults:
+    listed: dict[Key, Seen]
+    gone: set[Key]
+    answered: bool
 
 
 @dataclass(frozen=True)
@@ -186,22 +205,96 @@ class Store:
 
     async def release(self, watch: Watch, next_at: float) -> None:
         async with self.engine.begin() as conn:
-            await conn.execute(update(w).where(w.c.id == watch.id, w.c.lease_owner == self.owner)
-                               .values(lease_owner=None, lease_until=None, next_check_at=next_at))
+            owned = await conn.execute(update(w).where(w.c.id == watch.id, w.c.lease_owner == self.owner)
+                                       .values(lease_owner=None, lease_until=None, next_check_at=next_at))
+            if owned.rowcount:
+                await conn.execute(delete(sl).where(sl.c.watch_id == watch.id))
+
+    # -- big ranges, slice by slice ---------------------------------------------------------------
+
+    async def open_slices(self, watch: Watch, spans: Sequence[tuple[int, int]], run_until: float) -> bool:
+        """Start a run of a big range: one claimable row per span; the watch stays leased (to
+        this process) until the run ends, so no second run starts meanwhile."""
+        async with self.engine.begin() as conn:
+            owned = await conn.execute(update(w).where(w.c.id == watch.id, w.c.lease_owner == self.owner)
+                                       .values(lease_until=run_until))
+            if not owned.rowcount:
+                return False
+            await conn.execute(delete(sl).where(sl.c.watch_id == watch.id))  # a run that never ended
+            await conn.execute(insert(sl), [
+                {"watch_id": watch.id, "first": first, "size": size, "status": "pending", "answered": False}
+                for first, size in spans])
+        return True
+
+    async def claim_slices(self, now: float, limit: int, lease_s: float) -> list[Slice]:
+        free = or_(sl.c.lease_until.is_(None), sl.c.lease_until < now)
+        pick = select(sl.c.id).where(sl.c.status == "pending", free).order_by(sl.c.id).limit(limit)
+        rows = await self._lease(sl, pick, free, now + lease_s)
+        return [Slice(r.id, r.watch_id, r.first, r.size) for r in rows]
+
+    async def release_slice(self, part: Slice) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(sl).where(sl.c.id == part.id, sl.c.lease_owner == self.owner)
+                               .values(lease_owner=None, lease_until=None))
+
+    async def finish_slice(self, part: Slice, listed: Mapping[Key, Seen], gone: Sequence[Key],
+                           answered: bool, now: float, lease_s: float) -> Watch | None:
+        """Store one slice's answers. The process that finishes a run's last slice gets the
+        watch (leased to it) back, to merge the slices and record the change; everyone else
+        gets None. The watch row is locked first, so two last slices cannot both miss it."""
+        async with self.engine.begin() as conn:
+            lock = select(w.c.id).where(w.c.id == part.watch_id)
+            if is_postgres(self.engine):
+                lock = lock.with_for_update()
+            if (await conn.execute(lock)).first() is None:
+                return None  # the watch was removed meanwhile
+            stored = await conn.execute(update(sl).where(
+                sl.c.id == part.id, sl.c.lease_owner == self.owner, sl.c.status == "pending").values(
+                status="done", lease_owner=None, lease_until=None, answered=answered,
+                listed=json.dumps([[a, lid, s.codes, s.reason, s.meaning, s.list_name]
+                                   for (a, lid), s in sorted(listed.items())]),
+                gone=json.dumps(sorted(gone))))
+            if not stored.rowcount:
+                return None  # our lease expired and another process redid this slice
+            waiting = (await conn.execute(select(func.count()).select_from(sl).where(
+                sl.c.watch_id == part.watch_id, sl.c.status == "pending"))).scalar()
+            if waiting:
+                return None
+            row = (await conn.execute(update(w).where(w.c.id == part.watch_id).values(
+                lease_owner=self.owner, lease_until=now + lease_s).returning(*w.c))).first()
+        return Watch.of(row) if row else None
+
+    async def slice_results(self, watch_id: int) -> SliceResults:
+        merged = SliceResults({}, set(), False)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(sl.c.listed, sl.c.gone, sl.c.answered).where(
+                sl.c.watch_id == watch_id, sl.c.status == "done"))).all()
+        for listed, gone, answered in rows:
+            for a, lid, codes, reason, meaning, name in json.loads(listed or "[]"):
+                merged.listed[(a, lid)] = Seen(codes, reason, meaning, name)
+            merged.gone.update((a, lid) for a, lid in json.loads(gone or "[]"))
+            merged.answered = merged.answered or bool(answered)
+        return merged
+
+    async def watch(self, watch_id: int) -> Watch | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(w).where(w.c.id == watch_id))).first()
+        return Watch.of(row) if row else None
 
     # -- recording a check ------------------------------------------------------------------------
 
-    async def record(self, watch: Watch, now: float, change: Change, seen: dict[Key, Seen],
-                     next_at: float, announcer: Announcer) -> bool:
+    async def record(self, watch: Watch, now: float, change: Change, next_at: float,
+                     announcer: Announcer) -> bool:
         """Apply one run's change and queue its messages, atomically; False if the lease was lost
         (another process took the watch over: it will do this work)."""
         async with self.engine.begin() as conn:
             owned = (await conn.execute(
                 update(w).where(w.c.id == watch.id, w.c.lease_owner == self.owner)
                 .values(lease_owner=None, lease_until=None, next_check_at=next_at, last_checked_at=now,
-                        baseline_done=True))).rowcount
+                        baseline_done=True, checks=w.c.checks + 1))).rowcount
             if not owned:
                 return False
+            await conn.execute(delete(sl).where(sl.c.watch_id == watch.id))
             before = {(x.address, x.list_id): x for x in await self._listings(conn, watch.id)}
             new = [Listing(a, lid, s.codes, s.reason, now) for (a, lid), s in sorted(change.new.items())]
             gone = [before[k] for k in sorted(change.gone) if k in before]
