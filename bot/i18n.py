@@ -8,7 +8,7 @@ of wording in one language never orphans the others. Placeholders use `str.forma
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -30,6 +30,20 @@ class Messages:
 
     def keys(self) -> set[str]:
         return set(self._texts)
+
+    def raw(self, key: str) -> str | tuple[str, ...] | None:
+        """The catalog's own entry for `key` (no fallback): for completeness checks."""
+        return self._texts.get(key)
+
+    def text(self, sentence: str) -> str:
+        """A sentence from the data files (a list's meaning, a remedy) in this language; the
+        English original when it has no translation (see bot/i18n_data.py)."""
+        from bot.i18n_data import translations
+
+        return translations(self.lang).get(sentence, sentence)
+
+    def texts(self, sentences: Sequence[str]) -> list[str]:
+        return [self.text(s) for s in sentences]
 
     def __call__(self, key: str, /, **values: Any) -> str:
         """The text for `key` with `values` filled in."""

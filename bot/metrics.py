@@ -1,5 +1,5 @@
 """/metrics in Prometheus's text format: DNS queries, answers by list and state, latency per
-list, open listings, the outbox (pending, sent) and Slack errors.
+list, query budgets, open listings, the outbox (pending, sent) and Slack errors.
 
 Counters live where the work happens (the DNS client, the checker, the sender); this module only
 reads them at scrape time, so the hot paths pay a dict update and nothing more.
@@ -49,6 +49,17 @@ class _Snapshot(Collector):
                 gauge = GaugeMetricFamily(f"blcheck_{name}", help_text)
                 gauge.add_metric([], self.db[name])
                 yield gauge
+        budgets = checker.budgets
+        if budgets is not None and budgets.budgets:
+            used = GaugeMetricFamily("blcheck_budget_used", "Queries spent today (UTC) per budget",
+                                     labels=["budget"])
+            limit = GaugeMetricFamily("blcheck_budget_per_day", "Queries a budget allows per day",
+                                      labels=["budget"])
+            for budget in budgets.budgets.values():
+                used.add_metric([budget.id], budgets.used(budget.id))
+                limit.add_metric([budget.id], budget.per_day)
+            yield used
+            yield limit
         watching = self.services.watching
         if watching is not None and watching.sender is not None:
             errors = CounterMetricFamily("blcheck_slack_errors", "Slack errors while posting alerts")

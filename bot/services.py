@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot import config
 from bot.channels import ChannelSettings, data_dir
+from bot.dnsbl.budget import Budgets, load_budgets
 from bot.dnsbl.catalog import Catalog, catalog_from_env
 from bot.dnsbl.checker import Checker
 from bot.dnsbl.transport import Nameserver
@@ -30,10 +31,12 @@ class Services:
     @classmethod
     def create(cls, settings: Settings, catalog: Catalog | None = None,
                nameservers: Sequence[Nameserver] | None = None,
-               timeout: float | None = None, channels: ChannelSettings | None = None) -> Services:
+               timeout: float | None = None, channels: ChannelSettings | None = None,
+               budgets: Budgets | None = None) -> Services:
         catalog = catalog if catalog is not None else catalog_from_env()
         servers = list(nameservers) if nameservers is not None else config.nameservers()
         checker = Checker.for_nameservers(catalog, servers, timeout=config.timeout(timeout))
+        checker.budgets = budgets if budgets is not None else Budgets(load_budgets())
         if channels is None:
             return cls(settings, checker)
         return cls(settings, checker, channels)

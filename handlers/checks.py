@@ -19,6 +19,7 @@ from bot.i18n import Messages
 from bot.render.blocks import (
     Message,
     checking_message,
+    guide_message,
     notice_message,
     result_message,
     snapshot,
@@ -81,7 +82,10 @@ def parse_request(text: str, lenient: bool = False) -> Request:
     return Request(asked, targets, messages)
 
 
-def refusal(t: Messages, request: Request, command: str = "/blcheck") -> Message:
+def refusal(t: Messages, request: Request, command: str = "/blcheck", lists: int = 30) -> Message:
+    """Nothing typed: the first-run guide; `help`: every option; a bad target: why, and how."""
+    if request.wants_help and not request.asked:
+        return guide_message(t, command, lists)
     return usage_message(t, None if request.wants_help else request.problem, command)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.i18n import Messages
 from bot.render.alerts import ACTION_MUTE, ACTION_RECHECK_WATCH
+from bot.render.blocks import guide_blocks
 from bot.render.mrkdwn import clip, code
 from bot.services import Services
 
@@ -33,23 +34,25 @@ def _when(ts: float | None) -> str:
 
 
 async def home_view(services: Services, t: Messages, team: str) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [
-        HeaderBlock(text=PlainTextObject(text=t("home.title"))).to_dict(),
-        SectionBlock(text=MarkdownTextObject(text=t("home.body"))).to_dict(),
-    ]
+    """The guide until the workspace has a watch; then the short guide and the watches."""
+    guide = guide_blocks(t, lists=len(services.catalog.for_kind("ip4")))
     watching = services.watching
     if watching is None:
-        return {"type": "home", "blocks": blocks}
+        return {"type": "home", "blocks": guide}
     try:
         watches = await watching.store.watches(team)
         rows = [(wt, await watching.store.listings(wt.id)) for wt in watches[:MAX_HOME_WATCHES]]
     except (SQLAlchemyError, OSError):
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=t("watch.no_database"))).to_dict())
-        return {"type": "home", "blocks": blocks}
-    blocks.append(DividerBlock().to_dict())
-    blocks.append(HeaderBlock(text=PlainTextObject(text=t("home.watches", count=len(watches)))).to_dict())
+        note = SectionBlock(text=MarkdownTextObject(text=t("watch.no_database"))).to_dict()
+        return {"type": "home", "blocks": [*guide, note]}
     if not watches:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=t("watch.none"))).to_dict())
+        return {"type": "home", "blocks": guide}
+    blocks: list[dict[str, Any]] = [
+        HeaderBlock(text=PlainTextObject(text=t("home.title"))).to_dict(),
+        SectionBlock(text=MarkdownTextObject(text=t("home.body"))).to_dict(),
+        DividerBlock().to_dict(),
+    ]
+    blocks.append(HeaderBlock(text=PlainTextObject(text=t("home.watches", count=len(watches)))).to_dict())
     now = time.time()
     for wt, open_ in rows:
         state = f":rotating_light: {len(open_)} open" if open_ else ":white_check_mark: clean"

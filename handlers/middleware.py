@@ -1,8 +1,9 @@
 """Cross-cutting concerns as small Bolt middleware: answering Slack's retries once, replies that
-survive Slack's rate limits, and the user's message catalog in the context."""
+survive Slack's rate limits, and the user's message catalog (their Slack language) in the context."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -21,6 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook import WebhookResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -131,6 +133,42 @@ class RejectMalformed(AsyncMiddleware):
         return await next()
 
 
+class UserLanguages:
+    """Each user's Slack language (users.info with include_locale), remembered for an hour.
+
+    Slack sends no locale with commands or events, so it is asked once per user; an answer that
+    fails or comes late (a missing users:read scope, Slack down) means the workspace default
+    (BLCHECK_LANG), never a delayed acknowledgement."""
+
+    def __init__(self, default: str | None, ttl: float = 3600.0, max_size: int = 10_000,
+                 timeout: float = 1.0) -> None:
+        self.default = default
+        self.ttl = ttl
+        self.max_size = max_size
+        self.timeout = timeout
+        self._known: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
+
+    async def of(self, client: AsyncWebClient | None, user: str | None) -> str | None:
+        if not user or client is None:
+            return self.default
+        now = time.monotonic()
+        hit = self._known.get(user)
+        if hit is not None and hit[0] > now:
+            return hit[1] or self.default
+        locale: str | None = None
+        try:
+            answer = await asyncio.wait_for(client.users_info(user=user, include_locale=True), self.timeout)
+            found = (answer.get("user") or {}).get("locale")
+            locale = found if isinstance(found, str) and found else None
+        except Exception as exc:  # the default language is a fine answer
+            log.info("no Slack locale for %s (%s); using the default language", user, exc)
+        self._known[user] = (now + self.ttl, locale)
+        self._known.move_to_end(user)
+        while len(self._known) > self.max_size:
+            self._known.popitem(last=False)
+        return locale or self.default
+
+
 def install(app: AsyncApp, lang: str | None, deduper: EventDeduper | None = None) -> None:
     """Add blcheck's middleware to `app`, in the order they must run."""
     deduper = deduper or EventDeduper()
@@ -145,9 +183,11 @@ def install(app: AsyncApp, lang: str | None, deduper: EventDeduper | None = None
         await next()
         return None
 
+    languages = UserLanguages(lang)
+
     @app.middleware
     async def context_helpers(context: AsyncBoltContext, next: Next) -> None:
         if context.response_url:
             context["respond"] = RetryingRespond(response_url=context.response_url)
-        context["t"] = messages(lang)
+        context["t"] = messages(await languages.of(context.client, context.user_id))
         await next()

@@ -20,9 +20,11 @@ from bot.i18n import Messages
 from bot.render.alerts import ACTION_MUTE, ACTION_RECHECK_WATCH
 from bot.render.blocks import ACTION_WATCH, Message, _Builder, notice_message
 from bot.render.mrkdwn import code, escape
+from bot.render.timeline import Event, timeline_png
 from bot.services import Services
 from bot.targets import parse_targets
 from bot.watch.scheduler import USER_FLOOR
+from bot.watch.store import Watch
 from handlers.actions import asked_of
 from handlers.checks import slack_text
 from handlers.home import publish_home
@@ -137,23 +139,47 @@ async def blwatch(services: Services, t: Messages, command: dict[str, Any]) -> M
     return notice_message(t("watch.usage"))
 
 
+async def _history_watch(services: Services, command: dict[str, Any], words: list[str]) -> Watch | None:
+    assert services.watching is not None
+    target = slack_text(words[0]).strip()
+    return await services.watching.store.find_watch(command.get("team_id", ""),
+                                                    command.get("channel_id", ""), target)
+
+
 async def history(services: Services, t: Messages, command: dict[str, Any], words: list[str]) -> Message:
     if services.watching is None:
         return notice_message(t("watch.no_database"), "error")
     if not words:
         return notice_message(t("watch.usage"))
-    target = slack_text(words[0]).strip()
-    watch = await services.watching.store.find_watch(command.get("team_id", ""),
-                                                     command.get("channel_id", ""), target)
+    watch = await _history_watch(services, command, words)
     if watch is None:
-        return notice_message(t("history.not_watched", target=target))
+        return notice_message(t("history.not_watched", target=slack_text(words[0]).strip()))
     events = await services.watching.store.history(watch.id)
     if not events:
-        return notice_message(t("history.none", target=target, since=_when(watch.created_at)))
+        return notice_message(t("history.none", target=watch.target, since=_when(watch.created_at)))
     names = {bl.id: bl.name for bl in services.catalog}
-    lines = [f"• {_when(e.at)} UTC  {code(e.address)} {e.kind} on *{escape(names.get(e.list_id, e.list_id))}*"
+    lines = [f"• {_when(e.at)} UTC  " + t(f"history.{e.kind}", address=code(e.address),
+                                            list=escape(names.get(e.list_id, e.list_id)))
              + (f" {code(e.codes)}" if e.codes and e.kind == "listed" else "") for e in events]
-    return lines_message(t("history.title", target=target), lines)
+    return lines_message(t("history.title", target=watch.target), lines)
+
+
+async def timeline(services: Services, command: dict[str, Any], words: list[str],
+                   now: float) -> tuple[Watch, bytes, dict[str, list[tuple[float, float]]]] | None:
+    """The watch's 90-day picture (PNG) and its spans per list; None when there is nothing
+    to draw (not watched here, or no listing ever)."""
+    if services.watching is None or not words:
+        return None
+    watch = await _history_watch(services, command, words)
+    if watch is None:
+        return None
+    rows = await services.watching.store.history(watch.id)
+    if not rows:
+        return None
+    events = [Event(r.at, r.address, r.list_id, r.kind) for r in rows]
+    names = {bl.id: bl.name for bl in services.catalog}
+    png, spans = await asyncio.to_thread(timeline_png, watch.target, events, names, now)
+    return watch, png, spans
 
 
 async def guarded(t: Messages, work: Awaitable[Message]) -> Message:

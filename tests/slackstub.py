@@ -22,6 +22,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -59,7 +60,7 @@ CHANNEL_PACE = 1.0
 RESPONSE_URL_USES = 5
 
 # Params slack_sdk JSON-encodes into a string when it sends a form body.
-_JSON_STRING_PARAMS = ("blocks", "attachments", "view", "metadata", "user_auth_blocks")
+_JSON_STRING_PARAMS = ("blocks", "attachments", "view", "metadata", "user_auth_blocks", "files")
 _MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
 
 
@@ -191,11 +192,30 @@ def message_problems(body: dict[str, Any]) -> list[str]:
     return problems
 
 
+#: The bot-token scope each Web API method needs (Slack's method reference).
+METHOD_SCOPES = {
+    "chat.postMessage": "chat:write", "chat.update": "chat:write", "chat.postEphemeral": "chat:write",
+    "chat.delete": "chat:write", "users.info": "users:read", "reactions.add": "reactions:write",
+    "reactions.remove": "reactions:write", "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write", "files.info": "files:read",
+}
+
+
+def manifest_scopes() -> set[str]:
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).parent.parent / "manifest.yml").read_text())
+    return set(manifest["oauth_config"]["scopes"]["bot"])
+
+
 class SlackStandIn:
     """Slack's Web API, response_url endpoints and Socket Mode server, on 127.0.0.1."""
 
-    def __init__(self, strict: bool = True) -> None:
+    def __init__(self, strict: bool = True, scopes: set[str] | None = None) -> None:
         self.strict = strict
+        # The bot token's scopes: what manifest.yml asks for, so a method the manifest forgot
+        # fails here as it would in a real workspace (missing_scope).
+        self.scopes = manifest_scopes() if scopes is None else scopes
         self.calls: list[ApiCall] = []
         self.posted: list[Posted] = []
         self.rejected: list[Posted] = []
@@ -215,6 +235,8 @@ class SlackStandIn:
         self.file_downloads = 0
         self.file_denials = 0
         self.users: dict[str, dict[str, Any]] = {}
+        # Files the bot uploaded (files_upload_v2): id -> filename, length, data, and where shared.
+        self.uploads: dict[str, dict[str, Any]] = {}
 
         self.ws_connected = asyncio.Event()
         self.connections = 0
@@ -246,6 +268,8 @@ class SlackStandIn:
             "conversations.replies": self._conversations_replies,
             "conversations.history": self._conversations_history,
             "users.info": self._users_info,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -257,6 +281,7 @@ class SlackStandIn:
         app.router.add_post("/response/{url_id}", self._response_url)
         app.router.add_get("/link", self._link)
         app.router.add_get("/files-pri/{key}/{name}", self._file)
+        app.router.add_post("/upload/{file_id}", self._upload)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -399,8 +424,8 @@ class SlackStandIn:
     async def _read_params(self, request: web.Request) -> dict[str, Any]:
         params: dict[str, Any] = dict(request.query)
         if request.method != "POST" or not request.can_read_body:
-            return params
-        if request.content_type == "application/json":
+            pass  # arguments in the query string only (slack_sdk sends some methods' this way)
+        elif request.content_type == "application/json":
             try:
                 body = await request.json()
             except ValueError:
@@ -441,6 +466,9 @@ class SlackStandIn:
         if failure is not None:
             return self._failure_response(call, failure)
 
+        needed = METHOD_SCOPES.get(method)
+        if needed is not None and needed not in self.scopes:
+            return self._api_error(call, "missing_scope")
         handler = self._methods.get(method)
         if handler is None:
             self._violation(f"unknown Web API method {method} (the stand-in does not implement it)")
@@ -653,6 +681,51 @@ class SlackStandIn:
         self.file_downloads += 1
         return web.Response(body=self.files[file_id], content_type="application/octet-stream")
 
+    # -- file uploads: getUploadURLExternal, the upload itself, completeUploadExternal ----------
+
+    def _upload_url(self, call: ApiCall) -> dict[str, Any]:
+        p = call.params
+        if not p.get("filename") or not str(p.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = "F" + uuid.uuid4().hex[:10].upper()
+        self.uploads[file_id] = {"filename": p["filename"], "length": int(p["length"]), "data": None,
+                                 "alt_txt": p.get("alt_txt")}
+        return {"ok": True, "file_id": file_id, "upload_url": f"http://127.0.0.1:{self._port}/upload/{file_id}"}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        entry = self.uploads.get(request.match_info["file_id"])
+        if entry is None:
+            return web.Response(status=404, text="unknown upload")
+        data = await request.read()
+        if len(data) != entry["length"]:
+            self._violation(f"upload {request.match_info['file_id']}: {len(data)} bytes, "
+                            f"announced {entry['length']}")
+        entry["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _complete_upload(self, call: ApiCall) -> dict[str, Any]:
+        p = call.params
+        files = p.get("files")
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = p.get("channel_id")
+        if channel and self.channels.get(channel, {}).get("is_member") is False:
+            return {"ok": False, "error": "not_in_channel"}
+        shared = []
+        for f in files:
+            entry = self.uploads.get(f.get("id", ""))
+            if entry is None or entry["data"] is None:
+                return {"ok": False, "error": "file_upload_not_completed"}
+            entry.update(title=f.get("title"), channel=channel, thread_ts=p.get("thread_ts"),
+                         initial_comment=p.get("initial_comment"))
+            shared.append({"id": f["id"], "name": entry["filename"], "title": f.get("title"),
+                           "size": len(entry["data"])})
+        if channel:
+            self.messages.setdefault(channel, []).append({
+                "type": "message", "channel": channel, "ts": self._next_ts(), "thread_ts": p.get("thread_ts"),
+                "text": p.get("initial_comment") or "", "files": shared, "user": BOT_USER_ID})
+        return {"ok": True, "files": shared}
+
     def _users_info(self, call: ApiCall) -> dict[str, Any]:
         user = call.params.get("user")
         if not user:
@@ -660,7 +733,10 @@ class SlackStandIn:
         info = {"id": user, "team_id": TEAM_ID, "name": user.lower(), "real_name": f"User {user}",
                 "is_bot": user == BOT_USER_ID, "deleted": False, "locale": "en-US", "tz": "UTC",
                 "tz_offset": 0}
-        return {"ok": True, "user": {**info, **self.users.get(user, {})}}
+        info.update(self.users.get(user, {}))
+        if str(call.params.get("include_locale", "")).lower() not in ("1", "true"):
+            info.pop("locale", None)  # as Slack: the locale only when asked for
+        return {"ok": True, "user": info}
 
     # -- response_url --------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from tests.slackstub import BOT_TOKEN, SlackStandIn
 ROOT = Path(__file__).parent.parent
 MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
 HANDLER_SOURCE = "\n".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
+BOT_SOURCE = "\n".join(p.read_text() for p in (ROOT / "bot").rglob("*.py"))
 
 # The scope each manifest feature needs (Slack's scope reference); files:read is for bounces
 # shared as files, which the message events deliver.
@@ -40,6 +41,11 @@ def test_manifest_asks_only_for_the_scopes_its_features_need() -> None:
     needed.update(s for e in events if (s := SCOPE_FOR_EVENT[e]) is not None)
     if any(e.startswith("message.") for e in events):
         needed.add("files:read")
+    calls = HANDLER_SOURCE + BOT_SOURCE
+    if "users_info(" in calls:
+        needed.add("users:read")  # the user's language
+    if "files_upload_v2(" in calls:
+        needed.add("files:write")  # the history timeline picture
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True

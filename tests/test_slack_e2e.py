@@ -104,7 +104,6 @@ async def test_range_gives_a_summary_within_block_kit_limits(bot: BotHarness) ->
     ("11.22.0.0/16", "11.22.0.0/16 has 65,536 addresses; the limit is 256"),
     ("not_an..address", "not_an..address is not a valid domain name."),
     ("help", "checks mail servers against DNS blocklists"),
-    ("", "checks mail servers against DNS blocklists"),
 ])
 async def test_bad_input_and_help_answer_privately_and_check_nothing(
         bot: BotHarness, slack: SlackStandIn, text: str, says: str) -> None:
@@ -221,10 +220,27 @@ async def test_watch_button_without_a_database_says_so(bot: BotHarness, slack: S
     assert body.get("replace_original") is False
 
 
-async def test_app_home_shows_the_guide(bot: BotHarness, slack: SlackStandIn) -> None:
+GUIDE = ["why is my mail not arriving?", "`/blcheck 198.51.100.7` asks 30 DNS blocklists",
+         "`/blwatch add 198.51.100.0/28`", "*Diagnose bounce*", "`/blcheck doctor`"]
+
+
+async def test_blcheck_alone_shows_the_first_run_guide_and_checks_nothing(
+        bot: BotHarness, slack: SlackStandIn) -> None:
+    ack, url = await bot.command("")
+    assert ack.body["response_type"] == "ephemeral"
+    shown = blocks_text(ack.body)
+    for part in GUIDE:  # what it checks with an example, watching, bounces, more
+        assert part in shown, part
+    assert ack.body["blocks"][0]["type"] == "header"
+    await asyncio.sleep(0.3)
+    assert slack.posts_to(url) == []
+
+
+async def test_app_home_shows_the_same_guide_before_any_watch(bot: BotHarness, slack: SlackStandIn) -> None:
     await bot.event({"type": "app_home_opened", "user": "U0USER", "channel": "D0DM", "tab": "home"})
     await slack.wait_for(lambda: "U0USER" in slack.views)
-    assert "/blcheck 198.51.100.7" in json.dumps(slack.views["U0USER"])
+    ack, _ = await bot.command("")
+    assert slack.views["U0USER"]["blocks"] == ack.body["blocks"]
 
 
 async def test_dns_server_that_never_answers_still_gets_an_answer(

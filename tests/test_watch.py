@@ -13,9 +13,11 @@ import pytest
 
 from bot.app import build_client
 from bot.channels import ChannelSettings
+from bot.dnsbl.budget import Budgets, load_budgets
 from bot.dnsbl.catalog import Catalog
 from bot.dnsbl.localserver import Entry, FaultyProxy
 from bot.dnsbl.transport import Nameserver
+from bot.i18n import messages
 from bot.render.blocks import ACTION_WATCH
 from bot.services import Services
 from bot.watch.db import LATEST, MIGRATIONS, current_version, migrate
@@ -57,7 +59,8 @@ async def make_rig(backend: str, tmp_path: Path, slack: SlackStandIn, catalog: C
     url, engine = await fresh_database(backend, tmp_path)
     await engine.dispose()
     services = Services.create(settings_for(slack), catalog, [Nameserver.parse(nameserver)], timeout=0.6,
-                               channels=ChannelSettings(tmp_path / "channels.json"))
+                               channels=ChannelSettings(tmp_path / "channels.json"),
+                               budgets=Budgets(load_budgets(env or {})))
     watching = await Watching.open(services.checker, url=url,
                                    env={"BLCHECK_WATCH_INTERVAL": "2", **(env or {})})
     services.watching = watching
@@ -100,7 +103,10 @@ async def test_listing_then_more_then_delisting_in_one_thread(rig: Rig, zones: Z
 
     ack, _ = await rig.bot.command("history 11.22.33.44")
     timeline = json.dumps(ack.body)
-    assert "listed on *Spamhaus ZEN*" in timeline and "delisted on *SpamCop*" in timeline
+    assert "listed on *Spamhaus ZEN*" in timeline and "delisted from *SpamCop*" in timeline
+    await slack.wait_for(lambda: any(u.get("channel") for u in slack.uploads.values()), 15)
+    (upload,) = slack.uploads.values()  # and the picture, shared in the channel
+    assert upload["data"].startswith(b"\x89PNG") and upload["channel"] == "C0CHAN"
 
 
 async def test_a_listed_range_at_baseline_is_one_summary(rig: Rig, zones: Zones) -> None:
@@ -322,6 +328,8 @@ async def test_metrics_count_queries_answers_and_alerts(rig: Rig, zones: Zones) 
     assert float(lines["blcheck_listings_open"]) == 1.0
     assert float(lines["blcheck_alerts_sent"]) >= 1 and lines["blcheck_alerts_pending"] == "0.0"
     assert "blcheck_slack_errors_total" in lines
+    assert float(lines['blcheck_budget_per_day{budget="spamhaus"}']) == 300_000
+    assert float(lines['blcheck_budget_used{budget="spamhaus"}']) >= 1
 
 
 @pytest.mark.parametrize("backend", backends())
@@ -358,3 +366,69 @@ async def test_a_big_range_is_checked_slice_by_slice_and_alerts_once(
 async def test_watching_a_range_beyond_a_24_needs_the_operator(rig: Rig) -> None:
     ack, _ = await rig.bot.command("add 11.22.32.0/22", command="/blwatch")
     assert "has 1,024 addresses; the limit is 256 (a /24 in IPv4)" in ack.text
+
+
+@pytest.mark.parametrize("backend", backends())
+async def test_a_query_budget_warns_once_before_it_runs_out_then_says_it_is_spent(
+        backend: str, tmp_path: Path, slack: SlackStandIn, full_catalog: Catalog, zones: Zones) -> None:
+    # Spamhaus's free-use volume, scaled down: a /24 costs 256 ZEN queries per check.
+    rig = await make_rig(backend, tmp_path, slack, full_catalog, zones.server.address,
+                         env={"BLCHECK_BUDGET_SPAMHAUS": "1200"})
+    try:
+        zones.set(XBL)
+        await rig.bot.command("add 11.22.33.0/24", command="/blwatch")
+        low, spent = "Spamhaus free use: ", "today's 1,200 queries are used up"
+        await slack.wait_for(lambda: any(spent in m["text"] for m in rig.channel()), 30)
+        warnings = [m for m in rig.channel() if m["text"].startswith(":hourglass: " + low)]
+        assert len(warnings) == 1 and "queries used today" in warnings[0]["text"]
+        advice = json.dumps(warnings[0]["blocks"])
+        assert "BLCHECK_SPAMHAUS_DQS_KEY" in advice and "rsync" in advice
+        # Spent: Spamhaus is no longer asked, and says "unknown", never "clean".
+        ack, url = await rig.bot.command("11.22.33.44")
+        await slack.wait_for(lambda: "query budget for this list is used up" in json.dumps(
+            [ack.body, *(p.body for p in slack.posts_to(url))]), 10)
+        checks = rig.watching.scheduler.checks
+        await slack.wait_for(lambda: rig.watching.scheduler.checks >= checks + 2, 15)
+        texts = [m["text"] for m in rig.channel()]
+        assert sum(spent in t for t in texts) == 1 and sum(t.startswith(":hourglass:") for t in texts) == 1
+        assert not any("All clear" in t or "no longer listed" in t for t in texts)  # unknown ends nothing
+    finally:
+        await rig.bot.stop()
+
+
+async def test_history_picture_shows_a_weekly_relisting_at_a_glance(rig: Rig) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+    from sqlalchemy import insert
+
+    from bot.watch.schema import events
+
+    await rig.bot.command("add 11.22.33.44", command="/blwatch")
+    (watch,) = await rig.watching.store.watches("T0TEST")
+    now, day = time.time(), 86400.0
+    rows = []
+    for week in range(12):  # an infected host: listed every week for two days, for 12 weeks
+        start = now - (85 - 7 * week) * day
+        rows += [dict(watch_id=watch.id, address="11.22.33.44", list_id="spamhaus-zen", kind="listed",
+                      at=start, codes="127.0.0.4"),
+                 dict(watch_id=watch.id, address="11.22.33.44", list_id="spamhaus-zen", kind="delisted",
+                      at=start + 2 * day, codes="127.0.0.4")]
+    async with rig.watching.store.engine.begin() as conn:
+        await conn.execute(insert(events), rows)
+    rig.slack.users["U0JA"] = {"locale": "ja-JP"}
+    ack, _ = await rig.bot.command("history 11.22.33.44", user_id="U0JA")
+    assert ack.text == messages("ja")("history.title", target="11.22.33.44")
+    await rig.slack.wait_for(lambda: any(u.get("channel") for u in rig.slack.uploads.values()), 15)
+    (upload,) = rig.slack.uploads.values()
+    assert "Spamhaus ZEN" in upload["initial_comment"] and ":repeat:" in upload["initial_comment"]
+    image = Image.open(BytesIO(upload["data"])).convert("RGB")
+    # Along the list's row, bars and gaps alternate: twelve listings, twelve bars.
+    def is_bar(x: int, y: int) -> bool:
+        r, g, _ = image.getpixel((x, y))
+        return r > 200 and g < 120
+
+    row = next(y for y in range(image.height) for x in range(image.width) if is_bar(x, y)) + 3
+    bar = [is_bar(x, row) for x in range(image.width)]
+    starts = sum(1 for a, b in zip([False, *bar], bar, strict=False) if b and not a)
+    assert starts == 12

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.dnsbl import wire
+from bot.dnsbl.budget import Budgets
 from bot.dnsbl.catalog import Catalog
 from bot.dnsbl.decode import CLEAN, ERROR, LISTED, UNKNOWN, decode
 from bot.dnsbl.expand import Expander, Item, make_resolver
@@ -60,8 +61,10 @@ class Checker:
         *,
         deadline: float = 30.0,
         health: HealthMonitor | None = None,
+        budgets: Budgets | None = None,
     ) -> None:
         self.catalog = catalog
+        self.budgets = budgets
         self.client = client
         self.deadline = deadline
         self.health = health or HealthMonitor(client)
@@ -191,6 +194,13 @@ class Checker:
         for bl in lists:
             check = ListCheck(bl)
             report.checks.append(check)
+            if self.budgets is not None and not self.budgets.take(bl.id):
+                budget = self.budgets.of(bl.id)
+                assert budget is not None
+                check.status, check.cause = UNKNOWN, "budget"
+                check.detail = self.budgets.spent_detail(budget)
+                self._one_done(entry, check, finish)
+                continue
             question = prefix + self._zone_wire[bl.id] + b"\x00\x01\x00\x01"
 
             def on_a(outcome: Outcome, check: ListCheck = check, prefix: bytes = prefix,
@@ -222,7 +232,8 @@ class Checker:
             check.meanings = decoded.meanings
             check.informational = decoded.informational
             check.cause = decoded.cause
-            if decoded.state in (LISTED, ERROR):
+            if decoded.state in (LISTED, ERROR) and (
+                    self.budgets is None or self.budgets.take(check.list.id)):
                 entry.remaining += 1
                 question = prefix + self._zone_wire[check.list.id] + b"\x00\x10\x00\x01"
 

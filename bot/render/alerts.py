@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, HeaderBlock, PlainTextObject
 
+from bot.dnsbl.budget import Budget
 from bot.dnsbl.catalog import Catalog
 from bot.dnsbl.decode import decode
 from bot.i18n import Messages
@@ -36,7 +37,7 @@ class AlertRenderer:
     def _meaning(self, x: Listing) -> str:
         """What the list's code means (from the catalog, as in /blcheck answers)."""
         try:
-            return "; ".join(decode(self.catalog.by_id(x.list_id), x.codes.split()).meanings)
+            return "; ".join(self.t.texts(decode(self.catalog.by_id(x.list_id), x.codes.split()).meanings))
         except KeyError:
             return ""
 
@@ -108,6 +109,17 @@ class AlertRenderer:
             return self._message(":white_check_mark: " + self.t("alert.resolved", target=watch.target), [])
         title = ":rotating_light: " + self.t.n("alert.current", len(current), target=watch.target)
         return self._message(title, self._lines(current), watch)
+
+    def budget(self, budget: Budget, used: int) -> dict[str, Any]:
+        """Before (and when) a list's free-use volume runs out: what happens, and what to do."""
+        values = {"name": budget.name, "used": f"{used:,}", "per_day": f"{budget.per_day:,}",
+                  "share": f"{min(used / budget.per_day, 1):.0%}"}
+        spent = used >= budget.per_day
+        title = self.t("alert.budget_spent" if spent else "alert.budget_low", **values)
+        body = [self.t(budget.advice)]
+        if budget.source:
+            body.append(self.t("alert.budget_source", url=budget.source))
+        return self._message((":no_entry: " if spent else ":hourglass: ") + title, body)
 
     def list_health(self, list_id: str, usable: bool, detail: str | None) -> dict[str, Any]:
         name = self._name(list_id)

@@ -156,7 +156,7 @@ def cause_text(t: Messages, check: ListCheck) -> str:
             pass
     if check.unreliable:
         return t("cause.unhealthy", list=name, why=check.unreliable)
-    return t("cause.other", list=name, detail=check.detail or "; ".join(check.meanings) or "?")
+    return t("cause.other", list=name, detail=check.detail or "; ".join(t.texts(check.meanings)) or "?")
 
 
 def snapshot(reports: Sequence[Report]) -> list[Report]:
@@ -191,7 +191,7 @@ def _listing_text(t: Messages, report: Report, check: ListCheck) -> str:
         head += " " + " ".join(code(c) for c in check.codes)
     lines = [head]
     if check.meanings:
-        lines.append(escape("; ".join(check.meanings)))
+        lines.append(escape("; ".join(t.texts(check.meanings))))
     if check.reason:
         lines.append("> " + escape(clip(check.reason, 500)).replace("\n", " "))
     links = []
@@ -202,7 +202,7 @@ def _listing_text(t: Messages, report: Report, check: ListCheck) -> str:
     if links:
         lines.append(" · ".join(links))
     if bl.removal:
-        lines.append("_" + escape(bl.removal) + "_")
+        lines.append("_" + escape(t.text(bl.removal)) + "_")
     return "\n".join(lines)
 
 
@@ -233,7 +233,7 @@ def _detail(t: Messages, b: _Builder, report: Report, several: bool) -> None:
     notes = []
     if report.informational:
         notes.append(t("info.line", lists=", ".join(
-            f"{escape(c.list.name)} ({escape('; '.join(c.meanings) or ', '.join(c.codes))})"
+            f"{escape(c.list.name)} ({escape('; '.join(t.texts(c.meanings)) or ', '.join(c.codes))})"
             for c in report.informational)))
     allowed = report.by_status(ALLOWED)
     if allowed:
@@ -281,7 +281,7 @@ def _summary(t: Messages, b: _Builder, reports: list[Report]) -> int:
     for check, report, count in sorted(tally.values(), key=lambda e: -e[2]):
         line = f"• *{escape(check.list.name)}*: {t.n(_noun(reports), count)}"
         if check.meanings:
-            line += f" — {escape(check.meanings[0])}"
+            line += f" — {escape(t.text(check.meanings[0]))}"
         if (url := report.delist_url(check) or report.lookup_url(check)) is not None:
             line += " · " + link(url, t("listing.delist" if report.delist_url(check) else "listing.lookup"))
         lines.append(line)
@@ -341,7 +341,7 @@ def result_message(t: Messages, run: CheckRun, asked: str, errors: Sequence[str]
     elif reports:
         status, title = _overall(t, reports, asked)
     elif progress is not None:
-        status, title = PENDING, t.n("checking.title", 0, what=asked)
+        status, title = PENDING, t("checking.started", what=asked)
     else:
         status, title = "error", t("result.nothing_checked", what=asked[:60])
     b.add(_header(f"{ICON[status]} {title}"))
@@ -389,6 +389,21 @@ def checking_message(t: Messages, asked: str, lists: int,
     if progress is not None:
         b.context(t("checking.progress", done=progress[0], total=progress[1]))
     return Message(text=escape(clip(title, 3000)), blocks=b.dicts())
+
+
+def guide_blocks(t: Messages, command: str = "/blcheck", lists: int = 30) -> list[dict[str, Any]]:
+    """The first-run guide: what blcheck checks (with an example), how to watch, how to have a
+    bounce diagnosed. Shared by an empty `/blcheck` and an App Home with no watches yet."""
+    b = _Builder(footer=0)
+    b.add(_header(t("guide.title")))
+    for key in ("guide.check", "guide.watch", "guide.bounce"):
+        b.section(t(key, command=command, lists=lists))
+    b.context(t("guide.more", command=command))
+    return b.dicts()
+
+
+def guide_message(t: Messages, command: str = "/blcheck", lists: int = 30) -> Message:
+    return Message(text=escape(t("guide.title")), blocks=guide_blocks(t, command, lists))
 
 
 def usage_message(t: Messages, problem: str | None = None, command: str = "/blcheck") -> Message:

@@ -43,7 +43,7 @@ def _said(t: Messages, f: Failure) -> str:
 
 
 def _cause(t: Messages, f: Failure, names: dict[str, str]) -> str:
-    parts = [f"*{t('diag.cause')}* `{f.reason}` — {escape(f.explanation or '')}"]
+    parts = [f"*{t('diag.cause')}* `{f.reason}` — {escape(t.text(f.explanation or ''))}"]
     behind = [names.get(x, x) for x in (f.blocklist, f.provider) if x]
     if behind:
         parts.append(t("diag.behind", names=escape(", ".join(dict.fromkeys(behind)))))
@@ -53,7 +53,7 @@ def _cause(t: Messages, f: Failure, names: dict[str, str]) -> str:
 
 
 def _remedy(t: Messages, f: Failure) -> str:
-    text = f"*{t('diag.todo')}* {escape(f.remedy or '')}"
+    text = f"*{t('diag.todo')}* {escape(t.text(f.remedy or ''))}"
     if f.links:
         text += "\n" + " · ".join(link(u, u.split("//", 1)[-1].rstrip("/")) for u in f.links[:3])
     return text

@@ -53,7 +53,7 @@ def spans(size: int, step: int = SLICE) -> list[tuple[int, int]]:
 
 class Scheduler:
     def __init__(self, store: Store, checker: Checker, announcer: Announcer, *, interval: int,
-                 batch: int = 20, lease_s: float = 300.0, slice_batch: int = 2,
+                 batch: int = 20, lease_s: float = 300.0, slice_batch: int = 4,
                  clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.checker = checker
@@ -85,7 +85,24 @@ class Scheduler:
                 small.append(watch)
         parts = await self.store.claim_slices(self.clock(), self.slice_batch, self.lease_s)
         await asyncio.gather(*(self._one(w) for w in small), *(self._slice(p) for p in parts))
+        await self._spend()
         return len(watches) + len(parts)
+
+    async def _spend(self) -> None:
+        """Share this process's queries against the lists' budgets (commands' queries too), and
+        warn every watching channel, once a day per level, as a budget runs low or out."""
+        budgets = self.checker.budgets
+        if budgets is None or not budgets.budgets:
+            return
+        day, spent = budgets.drain()
+        totals = await self.store.spend(day, spent)
+        budgets.sync(day, totals)
+        for budget in budgets.budgets.values():
+            used = totals.get(budget.id, 0)
+            levels = [int(share * 100) for share in (*budget.warn_at, 1.0) if used >= share * budget.per_day]
+            if levels:
+                await self.store.announce_budget(budget.id, day, max(levels),
+                                                 self.announcer.budget(budget, used), self.clock())
 
     async def _one(self, watch: Watch) -> None:
         try:

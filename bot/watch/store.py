@@ -21,6 +21,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.dnsbl.budget import Budget
 from bot.watch import schema
 from bot.watch.db import is_postgres
 from bot.watch.diff import Change, Key, Seen
@@ -103,6 +104,7 @@ class Announcer(Protocol):
     def all_clear(self, watch: Watch, gone: list[Listing]) -> dict[str, Any]: ...
     def state(self, watch: Watch, current: list[Listing], open_: bool) -> dict[str, Any]: ...
     def list_health(self, list_id: str, usable: bool, detail: str | None) -> dict[str, Any]: ...
+    def budget(self, budget: Budget, used: int) -> dict[str, Any]: ...
 
 
 class Store:
@@ -384,6 +386,33 @@ class Store:
                         team_id=team, channel_id=channel, kind="notice", payload=payload, status="pending",
                         attempts=0, next_attempt_at=now, created_at=now))
         return changed
+
+    async def spend(self, day: str, spent: Mapping[str, int]) -> dict[str, int]:
+        """Add this process's queries to the shared per-budget totals; every total for `day`."""
+        async with self.engine.begin() as conn:
+            insert_fn = pg_insert if is_postgres(self.engine) else sqlite_insert
+            for grp, n in sorted(spent.items()):
+                stmt = insert_fn(qb).values(grp=grp, day=day, used=n, warned=0)
+                await conn.execute(stmt.on_conflict_do_update(
+                    index_elements=["grp", "day"], set_={"used": qb.c.used + stmt.excluded.used}))
+            rows = (await conn.execute(select(qb.c.grp, qb.c.used).where(qb.c.day == day))).all()
+        return {grp: int(used) for grp, used in rows}
+
+    async def announce_budget(self, grp: str, day: str, level: int, payload: dict[str, Any],
+                              now: float) -> bool:
+        """Queue one warning per watching channel the first time `grp` reaches `level` (percent)
+        on `day`, across processes; False when it was already announced."""
+        async with self.engine.begin() as conn:
+            raised = await conn.execute(update(qb).where(
+                qb.c.grp == grp, qb.c.day == day, qb.c.warned < level).values(warned=level))
+            if not raised.rowcount:
+                return False
+            channels = (await conn.execute(select(w.c.team_id, w.c.channel_id).distinct())).all()
+            for team, channel in channels:
+                await conn.execute(insert(ob).values(
+                    team_id=team, channel_id=channel, kind="notice", payload=json.dumps(payload),
+                    status="pending", attempts=0, next_attempt_at=now, created_at=now))
+        return True
 
     async def queue_notice(self, team: str, channel: str, payload: dict[str, Any], now: float) -> None:
         async with self.engine.begin() as conn:
