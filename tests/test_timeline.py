@@ -12,7 +12,8 @@ def test_open_listings_run_to_now_and_old_ones_are_cut_at_the_window() -> None:
     events = [Event(START - 10 * DAY, "a", "zen", "listed"),
               Event(START + DAY, "a", "zen", "delisted"),
               Event(NOW - 3 * DAY, "b", "spamcop", "listed"),
-              Event(START - 40 * DAY, "c", "psbl", "listed"), Event(START - 30 * DAY, "c", "psbl", "delisted")]
+              Event(START - 40 * DAY, "c", "psbl", "listed"),
+              Event(START - 30 * DAY, "c", "psbl", "delisted")]
     assert spans(events, START, NOW) == {"zen": [(START, START + DAY)], "spamcop": [(NOW - 3 * DAY, NOW)]}
 
 
