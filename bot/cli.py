@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 import time
@@ -23,8 +24,10 @@ from bot.dnsbl.checker import Checker
 from bot.dnsbl.health import HealthMonitor
 from bot.dnsbl.transport import DnsClient
 from bot.errors import BlcheckError, TargetError
+from bot.i18n import Messages, Text, messages
+from bot.progress import ProgressBar
 from bot.render.plain import render_text, run_json
-from bot.targets import USAGE, parse_targets
+from bot.targets import parse_targets
 
 if TYPE_CHECKING:
     from bot.dnsbl.localserver import LocalBlocklistServer
@@ -41,6 +44,24 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--timeout", default=None, metavar="S",
                    help="seconds one query may take, its one retry included (default 2)")
+    p.add_argument("--lang", default=None, metavar="LANG",
+                   help="language of the output: en or ja (default BLCHECK_LANG, else LANG)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="draw a progress bar on stderr (default: when stderr is a terminal)")
+
+
+def language(args: argparse.Namespace) -> Messages:
+    """--lang, else BLCHECK_LANG, else the locale the terminal runs in (LC_ALL, LANG...)."""
+    for value in (getattr(args, "lang", None), *(os.environ.get(k) for k in
+                                                 ("BLCHECK_LANG", "LC_ALL", "LC_MESSAGES", "LANG"))):
+        if value and value not in ("C", "POSIX"):
+            return messages(value)
+    return messages(None)
+
+
+def _bar(args: argparse.Namespace, t: Messages, key: str) -> ProgressBar | None:
+    wanted = args.progress if args.progress is not None else sys.stderr.isatty()
+    return ProgressBar(t, key) if wanted and not args.json else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,31 +96,36 @@ def _catalog(args: argparse.Namespace) -> Catalog:
 
 
 async def _check(args: argparse.Namespace) -> int:
-    words = [w for t in args.targets for w in t.split(",") if w.strip()]
+    t = language(args)
+    words = [w for word in args.targets for w in word.split(",") if w.strip()]
     try:
         targets, errors = parse_targets(words)
     except TargetError as exc:
         targets, errors = [], [exc]
     catalog = _catalog(args)
     if not targets:
-        _print_errors(errors, args.json)
+        _print_errors(t, errors, args.json)
         return EXIT_BAD_INPUT
     checker = Checker.for_nameservers(
         catalog, config.nameservers(args.nameserver), timeout=config.timeout(args.timeout)
     )
+    size = sum(max(1, len(target.addresses)) for target in targets)
+    bar = _bar(args, t, "cli.progress") if size > 1 else None
     async with checker.client:
-        run = await checker.check_targets(targets)
+        run = await checker.check_targets(targets, progress=bar)
+    if bar is not None:
+        bar.close()
     notes = [c for target in targets if (c := target.caveat)]
     if args.json:
         out = run_json(run.reports, run.problems, run.health)
         out["errors"] = [str(e) for e in errors]
-        out["notes"] = notes
+        out["notes"] = [str(n) for n in notes]
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
-        _print_errors(errors, False)
+        _print_errors(t, errors, False)
         for note in notes:
-            print(f"blcheck: note: {note}", file=sys.stderr)
-        print(render_text(run.reports, run.problems))
+            print("blcheck: " + t("cli.caveat", text=note.render(t)), file=sys.stderr)
+        print(render_text(t, run.reports, run.problems))
     if errors or any(p.status == "error" and not run.reports for p in run.problems):
         return EXIT_BAD_INPUT
     if any(r.listings for r in run.reports):
@@ -109,14 +135,18 @@ async def _check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _print_errors(errors: Sequence[BlcheckError], as_json: bool) -> None:
+def _print_errors(t: Messages, errors: Sequence[BlcheckError], as_json: bool) -> None:
     if as_json and errors:
         print(json.dumps({"results": [], "errors": [str(e) for e in errors]}, indent=2))
         return
     for exc in errors:
-        print(f"blcheck: {exc}", file=sys.stderr)
+        print(f"blcheck: {_said(t, exc)}", file=sys.stderr)
     if errors:
-        print(USAGE, file=sys.stderr)
+        print(t("target.usage"), file=sys.stderr)
+
+
+def _said(t: Messages, exc: BlcheckError) -> str:
+    return exc.text.render(t) if isinstance(exc, TargetError) else str(exc)
 
 
 async def _lists(args: argparse.Namespace) -> int:
@@ -157,19 +187,18 @@ def _read_input(name: str) -> bytes:
         with path.open("rb") as f:
             return f.read(MAX_INPUT + 1)
     except OSError as exc:
-        raise TargetError(f"cannot read {name}: {exc.strerror}") from None
+        raise TargetError(Text("cli.cannot_read", name=name, error=exc.strerror or "")) from None
 
 
 async def _diagnose(args: argparse.Namespace) -> int:
     from bot.bounce.diagnose import diagnose, diagnosis_json, live_check
     from bot.bounce.rules import default_rules
-    from bot.i18n import messages
     from bot.render.blocktext import blocks_to_text
     from bot.render.diagnosis import diagnosis_message
 
     data = _read_input(args.file)
     if b"\x00" in data[:65536]:
-        raise TargetError(f"{args.file} is a binary file, not a bounce (text, .eml or mail log)")
+        raise TargetError(Text("cli.binary", name=args.file))
     result = diagnose(data)
     if result.is_bounce and not args.no_live and any(f.refused_ip for f in result.failures):
         checker = Checker.for_nameservers(_catalog(args), config.nameservers(args.nameserver),
@@ -179,16 +208,15 @@ async def _diagnose(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(diagnosis_json(result), indent=2, ensure_ascii=False))
     else:
-        message = diagnosis_message(messages(None), result, default_rules())
+        message = diagnosis_message(language(args), result, default_rules())
         print(blocks_to_text(message.blocks, message.text))
     return EXIT_CLEAN if result.is_bounce else EXIT_UNKNOWN
 
 
 async def _doctor(args: argparse.Namespace) -> int:
     from bot.dnsbl.doctor import examine, report
-    from bot.i18n import messages
 
-    t = messages(None)
+    t = language(args)
     servers = config.nameservers(args.nameserver)
     client = DnsClient(servers, timeout=config.timeout(args.timeout))
     async with client:
@@ -210,10 +238,11 @@ def _demo_server(args: argparse.Namespace) -> LocalBlocklistServer:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    t = language(args)
     server = _demo_server(args)
-    print(f"Serving the catalog's zones on {server.address} (loopback only). Try:")
+    print(t("cli.demo.serving", address=server.address))
     print(f"  blcheck check 127.0.0.2 11.22.33.44 --nameserver {server.address}")
-    print("Ctrl-C stops it.", flush=True)
+    print(t("cli.demo.stop"), flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         while True:
@@ -226,18 +255,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    t = language(args)
     server = _demo_server(args)
     try:
-        print(f"Demo: a local blocklist server on {server.address} serves every list in the "
-              "catalog with its test points and two sample listings.")
+        print(t("cli.demo.intro", address=server.address))
         print(f"$ blcheck check 127.0.0.2 11.22.33.44 --nameserver {server.address}\n", flush=True)
         check_args = build_parser().parse_args(
             ["check", "127.0.0.2", "11.22.33.44", "--nameserver", server.address,
              *[f"--catalog={c}" for c in args.catalog]]
         )
         asyncio.run(_check(check_args))
-        print("\nCheck your own addresses against your resolver with: "
-              "scripts/run check ADDRESS [--nameserver HOST[:PORT]]")
+        print("\n" + t("cli.demo.after"))
     finally:
         server.stop()
     return EXIT_CLEAN
@@ -259,9 +287,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         return _demo(args)
     except BlcheckError as exc:
-        print(f"blcheck: {exc}", file=sys.stderr)
+        t = language(args)
+        print(f"blcheck: {_said(t, exc)}", file=sys.stderr)
         if isinstance(exc, TargetError):
-            print(USAGE, file=sys.stderr)
+            print(t("target.usage"), file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

@@ -68,6 +68,34 @@ class Messages:
         return text.format(count=count, **values)
 
 
+class Text:
+    """A message not yet in a language: its key and values, rendered by whoever knows the
+    reader's language. The core (targets, the engine) returns these; `str()` is English, for
+    logs, JSON and exceptions. A value may itself be a Text."""
+
+    __slots__ = ("key", "values")
+
+    def __init__(self, key: str, /, **values: Any) -> None:
+        self.key = key
+        self.values = values
+
+    def render(self, t: Messages) -> str:
+        values = {k: v.render(t) if isinstance(v, Text) else v for k, v in self.values.items()}
+        return t(self.key, **values)
+
+    def __str__(self) -> str:
+        return self.render(messages(DEFAULT_LANG))
+
+    def __repr__(self) -> str:
+        return f"Text({self.key!r}, {self.values!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Text) and (self.key, self.values) == (other.key, other.values)
+
+    def __hash__(self) -> int:
+        return hash((self.key, tuple(sorted(map(str, self.values.items())))))
+
+
 def available() -> list[str]:
     return sorted(p.name[:-3] for p in resources.files("bot.locale").iterdir()
                   if p.name.endswith(".po"))

@@ -17,6 +17,7 @@ from functools import lru_cache
 from publicsuffixlist import PublicSuffixList
 
 from bot.errors import TargetError
+from bot.i18n import Text
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -26,10 +27,6 @@ WATCH_RANGE_CEILING = 65_536  # a /16
 MAX_TARGETS = 20
 MAX_TARGET_LENGTH = 320
 
-USAGE = (
-    "Give an IPv4 or IPv6 address, a range up to /24 (256 addresses), a hostname, a domain or "
-    "an email address, e.g. `blcheck check 198.51.100.7 mail.example.com example.com`."
-)
 
 #: RFC 5782 test points: every working list answers the first of each pair, none the second.
 TEST_ADDRESSES = frozenset(
@@ -55,7 +52,7 @@ class Target:
     domain: str | None = None  # registered domain (Public Suffix List)
 
     @property
-    def caveat(self) -> str | None:
+    def caveat(self) -> Text | None:
         return caveat(self.addresses)
 
 
@@ -69,7 +66,7 @@ def is_documentation(addr: IPAddress) -> bool:
     return any(addr in net for net in _DOCUMENTATION)
 
 
-def refusal(addr: IPAddress) -> str | None:
+def refusal(addr: IPAddress) -> Text | None:
     """Why `addr` cannot be on a public blocklist, or None when it can be checked."""
     if addr in TEST_ADDRESSES:
         return None
@@ -78,30 +75,29 @@ def refusal(addr: IPAddress) -> str | None:
     if is_documentation(addr):
         return None
     if addr.is_loopback:
-        kind = "a loopback address"
+        kind = "loopback"
     elif addr.is_unspecified:
-        kind = "the unspecified address"
+        kind = "unspecified"
     elif addr.is_multicast:
-        kind = "a multicast address"
+        kind = "multicast"
     elif addr.is_link_local:
-        kind = "a link-local address"
+        kind = "link_local"
     elif addr.is_private:
-        kind = "a private address"
+        kind = "private"
     elif addr.is_reserved or not addr.is_global:
-        kind = "a reserved address"
+        kind = "reserved"
     else:
         return None
-    return f"{addr} is {kind}; blocklists only list public ones."
+    return Text(f"target.refused.{kind}", address=str(addr))
 
 
-def caveat(addresses: tuple[IPAddress, ...]) -> str | None:
+def caveat(addresses: tuple[IPAddress, ...]) -> Text | None:
     """A note for addresses that can be checked but that no real list will ever list."""
     for addr in addresses[:1]:
         if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
             addr = addr.ipv4_mapped
         if is_documentation(addr):
-            return (f"{addr} is a documentation (example) address: no real blocklist lists it, "
-                    "so expect it to be clean.")
+            return Text("target.documentation", address=str(addr))
     return None
 
 
@@ -119,17 +115,15 @@ def _range(text: str, max_range: int) -> Target:
     try:
         net = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise TargetError(f"{text} is not a valid address range.") from None
+        raise TargetError(Text("target.bad_range", text=text)) from None
     if net.num_addresses > max_range:
-        raise TargetError(
-            f"{text} has {net.num_addresses:,} addresses; the limit is {max_range} "
-            f"(a /{32 - (max_range.bit_length() - 1)} in IPv4). Split it into smaller ranges."
-        )
+        raise TargetError(Text("target.too_big", text=text, size=f"{net.num_addresses:,}", limit=max_range,
+                               prefix=32 - (max_range.bit_length() - 1)))
     why = refusal(net.network_address)
     if why is None and net.num_addresses > 1:
         why = refusal(net.broadcast_address)
     if why is not None:
-        raise TargetError(f"{text} is not a public range: {why}")
+        raise TargetError(Text("target.not_public_range", text=text, why=why))
     return Target(text, "range", tuple(net))
 
 
@@ -149,10 +143,10 @@ def normalize_domain(text: str) -> str:
     try:
         name = name.encode("idna").decode("ascii")
     except UnicodeError:
-        raise TargetError(f"{text} is not a valid domain name.") from None
+        raise TargetError(Text("target.bad_domain", text=text)) from None
     labels = name.split(".")
     if len(name) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise TargetError(f"{text} is not a valid domain name.")
+        raise TargetError(Text("target.bad_domain", text=text))
     return name
 
 
@@ -166,19 +160,19 @@ def _named(text: str, kind: str) -> Target:
     if kind == "email":
         local, _, host = text.rpartition("@")
         if not local or not host:
-            raise TargetError(f"{text} is not a valid email address.")
+            raise TargetError(Text("target.bad_email", text=text))
         name = normalize_domain(host)
     else:
         name = normalize_domain(text)
     if name in TEST_DOMAINS:
         return Target(text, "domain", name=name, domain=name)
     if "." not in name:
-        raise TargetError(f"{text} is neither an address nor a domain name.")
+        raise TargetError(Text("target.neither", text=text))
     if name.rsplit(".", 1)[1].isdigit():
-        raise TargetError(f"{text} is not a complete IP address.")
+        raise TargetError(Text("target.incomplete_ip", text=text))
     domain = registered_domain(name)
     if domain is None:
-        raise TargetError(f"{text} is a public suffix, not a domain anyone registers.")
+        raise TargetError(Text("target.public_suffix", text=text))
     if kind != "email":
         kind = "domain" if domain == name else "host"
     return Target(text, kind, name=name, domain=domain)
@@ -190,9 +184,9 @@ def parse_target(text: str, max_range: int = MAX_RANGE) -> Target:
     if text.lower().startswith("mailto:"):
         text = text[7:]
     if not text:
-        raise TargetError("Nothing to check.")
+        raise TargetError(Text("target.nothing"))
     if len(text) > MAX_TARGET_LENGTH:
-        raise TargetError(f"{text[:40]}… is too long to be an address or a domain.")
+        raise TargetError(Text("target.too_long", text=text[:40]))
     if "/" in text:
         return _range(text, max_range)
     addr = _address(text)
@@ -215,7 +209,7 @@ def parse_targets(
 ) -> tuple[list[Target], list[TargetError]]:
     """Every valid target and every refusal, so one typo does not hide the other answers."""
     if len(words) > max_targets:
-        raise TargetError(f"{len(words)} targets at once; the limit is {max_targets}.")
+        raise TargetError(Text("target.too_many", count=len(words), limit=max_targets))
     targets: list[Target] = []
     errors: list[TargetError] = []
     seen: set[str] = set()

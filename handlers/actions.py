@@ -32,7 +32,7 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
         t = context["t"]
         asked = asked_of(action)
-        request = parse_request(asked or "")
+        request = parse_request(t, asked or "")
         if asked is None or not request.targets:
             await respond(response_type="ephemeral", replace_original=False,
                           **notice_message(t("error.bad_button"), "error").payload())

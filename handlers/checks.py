@@ -8,7 +8,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_bolt.async_app import AsyncRespond
 
@@ -54,18 +54,15 @@ class Request:
     errors: list[str]
     problem: str | None = None  # set when there is nothing to check: shown with the usage
     wants_help: bool = False
-
-    @property
-    def notes(self) -> list[str]:
-        return [c for target in self.targets if (c := target.caveat)]
+    notes: list[str] = field(default_factory=list)  # caveats (documentation addresses, ...)
 
 
 _LOOKS_LIKE_TARGET = re.compile(r"^[^\s]*(?:\w\.\w|:[0-9a-f]*:|@\w)[^\s]*$", re.IGNORECASE)
 
 
-def parse_request(text: str, lenient: bool = False) -> Request:
+def parse_request(t: Messages, text: str, lenient: bool = False) -> Request:
     """`lenient` is for chat (mentions, DMs): words that cannot be an address or a domain are
-    conversation, not errors."""
+    conversation, not errors. Refusals and caveats come in the reader's language `t`."""
     words = split_words(slack_text(text))
     if lenient:
         words = [w for w in (w.strip(".,;:!?()[]\"'") for w in words) if _LOOKS_LIKE_TARGET.match(w)]
@@ -75,11 +72,12 @@ def parse_request(text: str, lenient: bool = False) -> Request:
     try:
         targets, errors = parse_targets(words)
     except TargetError as exc:
-        return Request(asked, [], [], problem=str(exc))
-    messages = [str(e) for e in errors]
+        return Request(asked, [], [], problem=exc.text.render(t))
+    messages = [e.text.render(t) for e in errors]
     if not targets:
         return Request(asked, [], messages, problem="\n".join(messages))
-    return Request(asked, targets, messages)
+    notes = [c.render(t) for target in targets if (c := target.caveat)]
+    return Request(asked, targets, messages, notes=notes)
 
 
 def refusal(t: Messages, request: Request, command: str = "/blcheck", lists: int = 30) -> Message:

@@ -48,7 +48,7 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_type="ephemeral", **message.payload())
             await share_timeline(t, command, words[1:], context, respond)
             return
-        request = parse_request(command.get("text", ""))
+        request = parse_request(t, command.get("text", ""))
         if not request.targets:
             # Help and refused input go only to the person who typed it.
             lists = len(services.catalog.for_kind("ip4"))

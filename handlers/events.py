@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 async def _check_targets(services: Services, client: AsyncWebClient, t: Messages, channel: str,
                          thread_ts: str | None, text: str) -> bool:
     """Check the addresses in `text` in the thread; False when there are none."""
-    request = parse_request(text, lenient=True)
+    request = parse_request(t, text, lenient=True)
     if not request.targets:
         if request.problem and not request.wants_help:
             await post_in_thread(client, channel, thread_ts,

@@ -25,12 +25,22 @@ from bot.render.alerts import ACTION_MUTE, ACTION_RECHECK_WATCH
 from bot.render.blocks import guide_blocks
 from bot.render.mrkdwn import clip, code
 from bot.services import Services
+from bot.watch.store import Watch
 
 MAX_HOME_WATCHES = 30  # 3 blocks each, within the Home tab's 100
 
 
 def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%m-%d %H:%M UTC") if ts else "—"
+
+
+def watch_state(t: Messages, watch: Watch, open_listings: int) -> str:
+    """A watch's state in a word or two, with its emoji (the list and App Home)."""
+    if not watch.baseline_done:
+        return ":hourglass_flowing_sand: " + t("watch.state.pending")
+    if open_listings:
+        return ":rotating_light: " + t("watch.state.open", count=open_listings)
+    return ":white_check_mark: " + t("watch.state.clean")
 
 
 async def home_view(services: Services, t: Messages, team: str) -> dict[str, Any]:
@@ -55,13 +65,12 @@ async def home_view(services: Services, t: Messages, team: str) -> dict[str, Any
     blocks.append(HeaderBlock(text=PlainTextObject(text=t("home.watches", count=len(watches)))).to_dict())
     now = time.time()
     for wt, open_ in rows:
-        state = f":rotating_light: {len(open_)} open" if open_ else ":white_check_mark: clean"
-        if not wt.baseline_done:
-            state = ":hourglass_flowing_sand: first check pending"
+        state = watch_state(t, wt, len(open_))
         lists = ", ".join(sorted({x.list_id for x in open_}))
-        muted = f" · :mute: until {_when(wt.muted_until)}" if wt.muted(now) else ""
-        text = (f"{code(wt.target)} in <#{wt.channel_id}> · {state}{' (' + lists + ')' if lists else ''}"
-                f"{muted}\nlast check {_when(wt.last_checked_at)} · next {_when(wt.next_check_at)}")
+        muted = " · :mute: " + t("watch.muted_until", when=_when(wt.muted_until)) if wt.muted(now) else ""
+        text = (t("home.watch_line", target=code(wt.target), channel=f"<#{wt.channel_id}>")
+                + f" · {state}{' (' + lists + ')' if lists else ''}{muted}\n"
+                + t("home.watch_times", last=_when(wt.last_checked_at), next=_when(wt.next_check_at)))
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(text, 3000))).to_dict())
         value = json.dumps({"w": wt.id})
         blocks.append(ActionsBlock(elements=[

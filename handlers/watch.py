@@ -27,7 +27,7 @@ from bot.watch.scheduler import USER_FLOOR
 from bot.watch.store import Watch
 from handlers.actions import asked_of
 from handlers.checks import slack_text
-from handlers.home import publish_home
+from handlers.home import publish_home, watch_state
 
 log = logging.getLogger(__name__)
 DB_TIMEOUT = 2.5  # seconds: the answer must beat Slack's 3-second acknowledgement limit
@@ -70,11 +70,11 @@ async def add(services: Services, t: Messages, team: str, channel: str, user: st
         targets, errors = parse_targets([slack_text(w).strip() for w in words if w.strip()],
                                         max_range=watching.max_range)
     except TargetError as exc:
-        return notice_message(str(exc), "error")
-    refused = [f"{tg.text}: watch its domain instead" for tg in targets if tg.kind == "email"]
+        return notice_message(exc.text.render(t), "error")
+    refused = [t("watch.email_refused", target=tg.text) for tg in targets if tg.kind == "email"]
     targets = [tg for tg in targets if tg.kind != "email"]
     if not targets:
-        problem = "; ".join([*(str(e) for e in errors), *refused]) or t("watch.usage")
+        problem = "; ".join([*(e.text.render(t) for e in errors), *refused]) or t("watch.usage")
         return notice_message(problem, "error")
     count = await watching.store.count_watches(team)
     if count + len(targets) > watching.limit:
@@ -89,7 +89,7 @@ async def add(services: Services, t: Messages, team: str, channel: str, user: st
     if created:
         parts.append(t("watch.added", targets=", ".join(created), minutes=max(1, interval // 60)))
     parts.extend(t("watch.exists", target=x) for x in existing)
-    parts.extend([*(str(e) for e in errors), *refused])
+    parts.extend([*(e.text.render(t) for e in errors), *refused])
     return notice_message("\n".join(parts))
 
 
@@ -116,13 +116,11 @@ async def blwatch(services: Services, t: Messages, command: dict[str, Any]) -> M
         lines = []
         for wt in watches:
             open_ = await store.listings(wt.id)
-            state = f":rotating_light: {len(open_)} open" if open_ else ":white_check_mark: clean"
-            if not wt.baseline_done:
-                state = ":hourglass_flowing_sand: first check pending"
+            state = watch_state(t, wt, len(open_))
             muted = ""
             if wt.muted_until is not None and wt.muted(time.time()):
-                muted = f" · muted until {_when(wt.muted_until)}"
-            last = f" · checked {_when(wt.last_checked_at)}" if wt.last_checked_at else ""
+                muted = " · " + t("watch.muted_until", when=_when(wt.muted_until))
+            last = " · " + t("watch.checked", when=_when(wt.last_checked_at)) if wt.last_checked_at else ""
             lines.append(f"• {code(wt.target)} {state}{last}{muted}")
         return lines_message(t("watch.list_title"), lines)
     if verb in ("mute", "unmute") and rest:

@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def blcheck(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BLCHECK_")}
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("BLCHECK_", "LC_")) and k != "LANG"}
+    full_env["LANG"] = "C.UTF-8"  # English unless a test asks for another language
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=ROOT,
@@ -108,3 +110,37 @@ def test_lists_without_health_shows_catalog() -> None:
     out = blcheck("lists")
     assert out.returncode == 0
     assert "spamhaus-zen" in out.stdout and "needs BLCHECK_SPAMHAUS_DQS_KEY" in out.stdout
+
+
+def test_japanese_follows_the_terminal_locale_and_lang_overrides_it(
+        full_server: LocalBlocklistServer) -> None:
+    from bot.i18n import messages
+
+    ja = messages("ja")
+    out = blcheck("check", LISTED_V4, "--nameserver", full_server.address, env={"LANG": "ja_JP.UTF-8"})
+    assert out.returncode == 1
+    total = len([line for line in out.stdout.splitlines() if line.startswith("  ")])  # sanity
+    assert total > 2
+    first = out.stdout.splitlines()[0]
+    assert first.startswith(f"{LISTED_V4}：") and "件のリストに掲載" in first, first
+    assert ja("cli.state.listed") in out.stdout and ja("cli.reason", text="Listed by XBL") in out.stdout
+    out = blcheck("check", LISTED_V4, "--nameserver", full_server.address, "--lang", "en",
+                  env={"LANG": "ja_JP.UTF-8"})
+    assert f"{LISTED_V4}: LISTED on 2 of" in out.stdout
+    out = blcheck("check", LISTED_V4, "--nameserver", full_server.address, "--json",
+                  env={"LANG": "ja_JP.UTF-8"})
+    assert json.loads(out.stdout)["results"][0]["verdict"] == "listed"  # JSON is for programs
+
+
+def test_bad_input_in_japanese(full_server: LocalBlocklistServer) -> None:
+    out = blcheck("check", "192.168.1.5", "--nameserver", full_server.address, "--lang", "ja")
+    assert out.returncode == 2
+    assert "192.168.1.5 はプライベートアドレスです" in out.stderr
+
+
+def test_a_range_draws_a_progress_bar_on_stderr(full_server: LocalBlocklistServer) -> None:
+    out = blcheck("check", "11.22.33.0/28", "--nameserver", full_server.address, "--progress")
+    assert "[" + "#" * 30 + "] 16/16 checked" in out.stderr
+    assert "16/16" not in out.stdout  # stdout stays the result
+    quiet = blcheck("check", "11.22.33.0/28", "--nameserver", full_server.address)
+    assert "checked" not in quiet.stderr  # not a terminal, not asked: no bar

@@ -269,6 +269,7 @@ async def test_a_range_with_a_slow_list_shows_partial_results(slow_bot: BotHarne
     ack, url = await slow_bot.command("11.22.33.40/29")
     assert "Still waiting for 1 list: SpamCop." in blocks_text(ack.body)
     assert "`11.22.33.40` – `11.22.33.47` (8): Spamhaus ZEN" in blocks_text(ack.body)  # so far
+    assert "0 of 8 checked so far" in blocks_text(ack.body)  # the "checked N of M" line
     result = await final_post(slack, url, "8 of 8 addresses listed")
     assert "`11.22.33.44`: Spamhaus ZEN, SpamCop" in blocks_text(result)
 

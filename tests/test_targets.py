@@ -40,7 +40,7 @@ def test_addresses_no_list_can_list_get_a_clear_answer(text: str, phrase: str) -
 @pytest.mark.parametrize("text", ["192.0.2.25", "2001:db8::1", "198.51.100.0/30"])
 def test_documentation_addresses_are_checked_with_a_caveat(text: str) -> None:
     target = parse_target(text)
-    assert target.caveat is not None and "documentation (example) address" in target.caveat
+    assert target.caveat is not None and "documentation (example) address" in str(target.caveat)
     assert parse_target("11.22.33.44").caveat is None
 
 

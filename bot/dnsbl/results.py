@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.dnsbl.catalog import Blocklist
 from bot.dnsbl.decode import ALLOWED, CLEAN, ERROR, LISTED, UNKNOWN
+from bot.i18n import Text
 
 
 @dataclass(slots=True)
@@ -76,7 +77,7 @@ class Problem:
     """A target that produced nothing to query (a name that does not resolve, ...)."""
 
     target: str
-    message: str
+    message: Text  # rendered in the reader's language; str() is English
     status: str = "error"  # "error": bad input; "unknown": the lookup itself failed
 
 

@@ -346,7 +346,7 @@ def result_message(t: Messages, run: CheckRun, asked: str, errors: Sequence[str]
         status, title = "error", t("result.nothing_checked", what=asked[:60])
     b.add(_header(f"{ICON[status]} {title}"))
     for p in run.problems:
-        b.section(f"{ICON['unknown']} {code(p.target)} {escape(p.message)}")
+        b.section(f"{ICON['unknown']} {code(p.target)} {escape(p.message.render(t))}")
     if errors:
         b.sections(f"*{t('result.skipped')}*", [f"• {escape(e)}" for e in errors])
     for note in notes:

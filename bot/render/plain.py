@@ -1,56 +1,50 @@
-"""Results as plain text for a terminal, and as the command line's JSON contract."""
+"""Results as plain text for a terminal (in the reader's language), and as the command line's
+JSON contract (English: it is read by programs)."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from bot.dnsbl.decode import ALLOWED, CLEAN, ERROR, LISTED, UNKNOWN
 from bot.dnsbl.health import Health
 from bot.dnsbl.results import ListCheck, Problem, Report
+from bot.i18n import DEFAULT_LANG, Messages, messages
 
-RESOLVER_ADVICE = {
-    "public-resolver": (
-        "Spamhaus refuses queries from public and big-cloud resolvers: run your own recursive "
-        "resolver (e.g. Unbound without forwarding) or set BLCHECK_SPAMHAUS_DQS_KEY."
-    ),
-    "refused": (
-        "A list refused this resolver (shared resolvers are blocked): run your own recursive "
-        "resolver."
-    ),
-    "volume": "A list refused this resolver for sending too many queries (free-use limit).",
-    "rewrite": (
-        "Answers outside 127.0.0.0/8 came back: the resolver rewrites answers (NXDOMAIN "
-        "hijacking or filtering). Use a resolver that does not."
-    ),
-    "key": "Spamhaus rejected the DQS key: check BLCHECK_SPAMHAUS_DQS_KEY.",
-}
+#: Resolver problems worth a note under the results (message keys `advice.<cause>`).
+ADVICE_CAUSES = ("public-resolver", "refused", "volume", "rewrite", "key")
 
 
-def _check_line(report: Report, check: ListCheck) -> list[str]:
+def _check_line(t: Messages, report: Report, check: ListCheck) -> list[str]:
     bl = check.list
-    label = {LISTED: "listed", ERROR: "error", UNKNOWN: "unknown", ALLOWED: "allowed"}.get(
-        check.status, check.status
-    )
-    if check.status == LISTED and not check.counts_as_listing:
-        label = "info"
-    scope = f" [{bl.scope} scope]" if bl.scope in ("range", "asn") else ""
+    state = "info" if check.status == LISTED and not check.counts_as_listing else check.status
+    label = t(f"cli.state.{state}")
+    scope = " " + t(f"cli.scope.{bl.scope}") if bl.scope in ("range", "asn") else ""
     codes = " ".join(check.codes)
-    what = "; ".join(check.meanings) or check.detail or ""
-    lines = [f"  {label:8} {bl.name}{scope}  {codes}  {what}".rstrip()]
+    what = "; ".join(t.texts(check.meanings)) or check.detail or ""
+    lines = [f"  {_pad(label, 8)} {bl.name}{scope}  {codes}  {what}".rstrip()]
+    indent = " " * 11
     if check.reason:
-        lines.append(f"           reason: {check.reason}")
+        lines.append(indent + t("cli.reason", text=check.reason))
     if check.unreliable and check.status != ERROR:
-        lines.append(f"           unreliable: {check.unreliable}")
+        lines.append(indent + t("cli.unreliable", text=check.unreliable))
     if check.status == LISTED:
-        url = report.delist_url(check) or report.lookup_url(check)
-        if url:
-            lines.append(f"           {'delist' if report.delist_url(check) else 'lookup'}: {url}")
+        if (url := report.delist_url(check)) is not None:
+            lines.append(indent + t("cli.delist", url=url))
+        elif (url := report.lookup_url(check)) is not None:
+            lines.append(indent + t("cli.lookup", url=url))
         if bl.removal and check.counts_as_listing:
-            lines.append(f"           how: {bl.removal}")
+            lines.append(indent + t("cli.how", text=t.text(bl.removal)))
     return lines
 
 
-def verdict_line(report: Report) -> str:
+def _pad(text: str, width: int) -> str:
+    """Left-justify for a terminal, where a CJK character takes two columns."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - columns)
+
+
+def verdict_line(t: Messages, report: Report) -> str:
     via = f" ({report.via})" if report.via else ""
     total = len(report.checks)
     listed = len(report.listings)
@@ -58,36 +52,36 @@ def verdict_line(report: Report) -> str:
     name = f"{report.query}{via}"
     if report.query != report.target and not report.via:
         name = f"{report.target} -> {report.query}"
-    tail = f"; {failed} could not be checked" if failed else ""
     if listed:
-        return f"{name}: LISTED on {listed} of {total} lists{tail}"
+        tail = t("cli.verdict.tail", failed=failed) if failed else ""
+        return t("cli.verdict.listed", name=name, listed=listed, total=total, tail=tail)
     if failed:
-        return f"{name}: no listing found, but {failed} of {total} lists could not be checked"
-    return f"{name}: clean on all {total} lists"
+        return t("cli.verdict.unknown", name=name, failed=failed, total=total)
+    return t("cli.verdict.clean", name=name, total=total)
 
 
-def render_report(report: Report) -> str:
-    lines = [verdict_line(report)]
+def render_report(t: Messages, report: Report) -> str:
+    lines = [verdict_line(t, report)]
     for status in (LISTED, ERROR, UNKNOWN, ALLOWED):
         for check in report.by_status(status):
-            lines.extend(_check_line(report, check))
+            lines.extend(_check_line(t, report, check))
     clean = len(report.by_status(CLEAN))
     if clean:
-        lines.append(f"  clean    {clean} lists")
+        lines.append(f"  {_pad(t('cli.state.clean'), 8)} " + t("cli.clean_count", count=clean))
     return "\n".join(lines)
 
 
-def advice(reports: list[Report]) -> list[str]:
+def advice(t: Messages, reports: list[Report]) -> list[str]:
     causes = {c.cause for r in reports for c in r.checks if c.cause}
-    return [RESOLVER_ADVICE[c] for c in sorted(causes) if c in RESOLVER_ADVICE]
+    return [t(f"advice.{c}") for c in sorted(causes) if c in ADVICE_CAUSES]
 
 
-def render_text(reports: list[Report], problems: list[Problem]) -> str:
-    parts = [f"{p.target}: {p.message}" for p in problems]
-    parts.extend(render_report(r) for r in reports)
-    notes = advice(reports)
+def render_text(t: Messages, reports: list[Report], problems: list[Problem]) -> str:
+    parts = [f"{p.target}: {p.message.render(t)}" for p in problems]
+    parts.extend(render_report(t, r) for r in reports)
+    notes = advice(t, reports)
     if notes:
-        parts.append("\n".join(f"Note: {n}" for n in notes))
+        parts.append("\n".join(t("cli.note", text=n) for n in notes))
     return "\n\n".join(parts)
 
 
@@ -127,8 +121,8 @@ def run_json(
 ) -> dict[str, Any]:
     return {
         "results": [report_json(r) for r in reports],
-        "problems": [{"target": p.target, "message": p.message, "status": p.status}
+        "problems": [{"target": p.target, "message": str(p.message), "status": p.status}
                      for p in problems],
-        "advice": advice(reports),
+        "advice": advice(messages(DEFAULT_LANG), reports),
         "health": {k: {"status": h.status, "detail": h.detail} for k, h in (health or {}).items()},
     }
