@@ -85,6 +85,8 @@ async def live_check(result: Diagnosis, checker: Checker) -> None:
             "ip": report.query, "checked": True, "listed_on": [c.list.id for c in report.listings],
             "listed_names": listed, "lists_checked": len(report.checks), "could_not_check": failed,
             "summary": summary,
+            # For the reader's language: each list's name and what its code means (untranslated).
+            "listings": [[c.list.name, c.meanings[0] if c.meanings else ""] for c in report.listings],
         }
         for f in result.failures:
             if f.refused_ip == report.query:

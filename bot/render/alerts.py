@@ -116,7 +116,8 @@ class AlertRenderer:
                   "share": f"{min(used / budget.per_day, 1):.0%}"}
         spent = used >= budget.per_day
         title = self.t("alert.budget_spent" if spent else "alert.budget_low", **values)
-        body = [self.t(budget.advice)]
+        effect = self.t("alert.budget_spent_effect" if spent else "alert.budget_effect")
+        body = [effect, self.t(budget.advice)]
         if budget.source:
             body.append(self.t("alert.budget_source", url=budget.source))
         return self._message((":no_entry: " if spent else ":hourglass: ") + title, body)

@@ -11,7 +11,8 @@ _BARE = re.compile(r"<([^|>]+)>")
 _EMOJI = {
     ":no_entry:": "⛔", ":white_check_mark:": "✅", ":warning:": "⚠️ ", ":x:": "❌",
     ":hourglass_flowing_sand:": "⏳", ":information_source:": "ℹ️ ",
-    ":mailbox_with_no_mail:": "📭", ":mag:": "🔍", ":grey_question:": "❔",
+    ":mailbox_with_no_mail:": "📭", ":mag:": "🔍", ":grey_question:": "❔", ":eyes:": "👀",
+    ":rotating_light:": "🚨", ":hourglass:": "⌛", ":repeat:": "🔁", ":mute:": "🔇",
 }
 
 

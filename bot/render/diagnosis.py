@@ -65,7 +65,17 @@ def _live(t: Messages, f: Failure) -> str | None:
         return None
     if not live.get("checked"):
         return t("diag.live_skipped", ip=code(str(live.get("ip"))), why=escape(str(live.get("summary"))))
-    return t("diag.live", ip=code(str(live["ip"])), summary=escape(str(live["summary"])))
+    listings = live.get("listings")
+    if listings is None:  # a diagnosis stored before the structured fields: English as it was
+        summary = str(live["summary"])
+    elif listings:
+        summary = t("diag.live_listed", lists=", ".join(
+            name + (f" ({t.text(meaning).split(':')[0]})" if meaning else "") for name, meaning in listings))
+    elif live.get("could_not_check"):
+        summary = t("diag.live_partial", failed=len(live["could_not_check"]), total=live["lists_checked"])
+    else:
+        summary = t("diag.live_clean")
+    return t("diag.live", ip=code(str(live["ip"])), summary=escape(summary))
 
 
 def diagnosis_message(t: Messages, result: Diagnosis, rules: Rules, asked: bool = True) -> Message:
