@@ -288,6 +288,7 @@ def apply_health(check: ListCheck, health: Health) -> None:
     if health.usable:
         return
     check.unreliable = health.detail
+    check.unreliable_why = health.why
     if health.status == "lists-world" and check.status == LISTED:
         check.status, check.cause = ERROR, "lists-world"
         check.detail = health.detail

@@ -18,6 +18,7 @@ from bot.dnsbl.catalog import Blocklist
 from bot.dnsbl.decode import ALLOWED, ERROR, LISTED, decode
 from bot.dnsbl.names import prefix_for
 from bot.dnsbl.transport import DnsClient, Outcome
+from bot.i18n import Text
 
 OK = "ok"
 UNTESTED = "untested"
@@ -35,15 +36,20 @@ _RANK = {OK: 0, UNTESTED: 0, UNREACHABLE: 1, WRONG_ANSWER: 2, NOT_ANSWERING: 3, 
 class Health:
     list_id: str
     status: str
-    detail: str = ""
+    detail: str = ""  # English, for logs, JSON and the database
     cause: str | None = None
+    why: Text | None = None  # the same, untranslated, for the reader's language
+
+    @classmethod
+    def of(cls, list_id: str, status: str, why: Text, cause: str | None = None) -> Health:
+        return cls(list_id, status, str(why), cause, why)
 
     @property
     def usable(self) -> bool:
         return self.status in (OK, UNTESTED)
 
 
-def _failure_text(outcome: Outcome) -> str:
+def _failure_text(outcome: Outcome) -> str:  # DNS tokens (timeout, SERVFAIL): not translated
     if outcome.reply is None:
         return outcome.failure or "no answer"
     return {wire.RCODE_SERVFAIL: "SERVFAIL", wire.RCODE_REFUSED: "REFUSED"}.get(
@@ -55,43 +61,28 @@ def judge(bl: Blocklist, kind: str, positive: Outcome, negative: Outcome) -> Hea
     """The health of `bl` for one kind of query, from its two test-point answers."""
     for outcome in (negative, positive):
         if outcome.reply is None or outcome.reply.rcode not in (0, 3):
-            return Health(bl.id, UNREACHABLE, f"test point query failed: {_failure_text(outcome)}")
+            return Health.of(bl.id, UNREACHABLE, Text("health.unreachable", error=_failure_text(outcome)))
     assert negative.reply is not None and positive.reply is not None
     if negative.reply.addresses:
         d = decode(bl, negative.reply.addresses)
         if d.state == ERROR and d.cause not in (None, "rewrite"):
             return Health(bl.id, BLOCKED, "; ".join(d.meanings), d.cause)
-        return Health(
-            bl.id,
-            LISTS_WORLD,
-            f"answers {', '.join(negative.reply.addresses)} for a test point that must not be "
-            "listed: the list lists the world (a dead or parked list, or a rewriting resolver)",
-            "lists-world",
-        )
+        codes = ", ".join(negative.reply.addresses)
+        return Health.of(bl.id, LISTS_WORLD, Text("health.lists_world", codes=codes), "lists-world")
     if not positive.reply.addresses:
-        return Health(
-            bl.id,
-            NOT_ANSWERING,
-            "does not list its own test point: the list is dead or silently refuses this "
-            "resolver, so 'not listed' means nothing",
-            "not-answering",
-        )
+        return Health.of(bl.id, NOT_ANSWERING, Text("health.not_answering"), "not-answering")
     if bl.test_answer:
         if bl.test_answer in positive.reply.addresses:
             return Health(bl.id, OK)
-        return Health(
-            bl.id, WRONG_ANSWER,
-            f"test point answered {', '.join(positive.reply.addresses)}, expected {bl.test_answer}",
-        )
+        return Health.of(bl.id, WRONG_ANSWER, Text("health.wrong_answer", codes=", ".join(
+            positive.reply.addresses), expected=bl.test_answer))
     d = decode(bl, positive.reply.addresses)
     if d.state in (LISTED, ALLOWED):
         return Health(bl.id, OK)
     if d.state == ERROR:
         return Health(bl.id, BLOCKED, "; ".join(d.meanings), d.cause)
-    return Health(
-        bl.id, WRONG_ANSWER,
-        f"test point answered an undocumented code {', '.join(positive.reply.addresses)}",
-    )
+    codes = ", ".join(positive.reply.addresses)
+    return Health.of(bl.id, WRONG_ANSWER, Text("health.undocumented", codes=codes))
 
 
 class HealthMonitor:

@@ -21,7 +21,8 @@ class ListCheck:
     informational: bool = False
     cause: str | None = None  # machine-readable error cause (public-resolver, volume, ...)
     detail: str | None = None  # why a check is unknown (timeout, SERVFAIL, ...)
-    unreliable: str | None = None  # the list failed its health probe: why
+    unreliable: str | None = None  # the list failed its health probe: why (English)
+    unreliable_why: Text | None = None  # the same, for the reader's language
     done: bool = False
 
     @property

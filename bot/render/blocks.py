@@ -155,7 +155,8 @@ def cause_text(t: Messages, check: ListCheck) -> str:
         except KeyError:
             pass
     if check.unreliable:
-        return t("cause.unhealthy", list=name, why=check.unreliable)
+        why = check.unreliable_why.render(t) if check.unreliable_why else check.unreliable
+        return t("cause.unhealthy", list=name, why=why)
     return t("cause.other", list=name, detail=check.detail or "; ".join(t.texts(check.meanings)) or "?")
 
 

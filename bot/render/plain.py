@@ -27,7 +27,8 @@ def _check_line(t: Messages, report: Report, check: ListCheck) -> list[str]:
     if check.reason:
         lines.append(indent + t("cli.reason", text=check.reason))
     if check.unreliable and check.status != ERROR:
-        lines.append(indent + t("cli.unreliable", text=check.unreliable))
+        why = check.unreliable_why.render(t) if check.unreliable_why else check.unreliable
+        lines.append(indent + t("cli.unreliable", text=why))
     if check.status == LISTED:
         if (url := report.delist_url(check)) is not None:
             lines.append(indent + t("cli.delist", url=url))
