@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -75,8 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     lists.add_argument("--health", action="store_true", help="probe every list's test points")
     _common(lists)
     diag = sub.add_parser("diagnose", help="explain a bounce: NDR text, DSN .eml or mail log lines")
-    diag.add_argument("file", nargs="?", default="-", metavar="FILE|-",
-                      help="the bounce (default: standard input)")
+    diag.add_argument("files", nargs="*", metavar="FILE|-",
+                      help="bounces: files, or - for standard input (the default)")
     diag.add_argument("--no-live", action="store_true",
                       help="do not re-check the refused IP against the blocklists")
     _common(diag)
@@ -191,26 +192,44 @@ def _read_input(name: str) -> bytes:
 
 
 async def _diagnose(args: argparse.Namespace) -> int:
+    """One bounce, or many files (a maillog archive, a folder of NDRs) with a progress bar;
+    exit 0 when every input is a bounce."""
     from bot.bounce.diagnose import diagnose, diagnosis_json, live_check
     from bot.bounce.rules import default_rules
     from bot.render.blocktext import blocks_to_text
     from bot.render.diagnosis import diagnosis_message
 
-    data = _read_input(args.file)
-    if b"\x00" in data[:65536]:
-        raise TargetError(Text("cli.binary", name=args.file))
-    result = diagnose(data)
-    if result.is_bounce and not args.no_live and any(f.refused_ip for f in result.failures):
-        checker = Checker.for_nameservers(_catalog(args), config.nameservers(args.nameserver),
-                                          timeout=config.timeout(args.timeout))
-        async with checker.client:
-            await live_check(result, checker)
+    t = language(args)
+    names: list[str] = args.files or ["-"]
+    results = []
+    bar = _bar(args, t, "cli.progress_files") if len(names) > 1 else None
+    checker: Checker | None = None  # made when a refused IP needs its live re-check
+    async with contextlib.AsyncExitStack() as stack:
+        for done, name in enumerate(names, 1):
+            data = _read_input(name)
+            if b"\x00" in data[:65536]:
+                raise TargetError(Text("cli.binary", name=name))
+            result = diagnose(data)
+            if result.is_bounce and not args.no_live and any(f.refused_ip for f in result.failures):
+                if checker is None:
+                    checker = Checker.for_nameservers(_catalog(args), config.nameservers(args.nameserver),
+                                                      timeout=config.timeout(args.timeout))
+                    await stack.enter_async_context(checker.client)
+                await live_check(result, checker)
+            results.append((name, result))
+            if bar is not None:
+                bar(done, len(names))
     if args.json:
-        print(json.dumps(diagnosis_json(result), indent=2, ensure_ascii=False))
+        out: Any = [dict(diagnosis_json(r), file=n) for n, r in results] if len(names) > 1 \
+            else diagnosis_json(results[0][1])
+        print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
-        message = diagnosis_message(language(args), result, default_rules())
-        print(blocks_to_text(message.blocks, message.text))
-    return EXIT_CLEAN if result.is_bounce else EXIT_UNKNOWN
+        for name, result in results:
+            message = diagnosis_message(t, result, default_rules())
+            if len(names) > 1:
+                print(f"== {name}")
+            print(blocks_to_text(message.blocks, message.text))
+    return EXIT_CLEAN if all(r.is_bounce for _, r in results) else EXIT_UNKNOWN
 
 
 async def _doctor(args: argparse.Namespace) -> int:

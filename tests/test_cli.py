@@ -144,3 +144,16 @@ def test_a_range_draws_a_progress_bar_on_stderr(full_server: LocalBlocklistServe
     assert "16/16" not in out.stdout  # stdout stays the result
     quiet = blcheck("check", "11.22.33.0/28", "--nameserver", full_server.address)
     assert "checked" not in quiet.stderr  # not a terminal, not asked: no bar
+
+
+def test_diagnose_many_files_with_a_progress_bar() -> None:
+    data = ROOT / "tests" / "data" / "bounces"
+    files = sorted(str(p) for p in data.glob("seed-*.txt"))[:3]
+    assert len(files) == 3
+    out = blcheck("diagnose", "--no-live", "--progress", *files)
+    assert out.returncode == 0, out.stderr
+    assert "[" + "#" * 30 + "] 3/3 files" in out.stderr
+    headers = [line for line in out.stdout.splitlines() if line.startswith("== ")]
+    assert headers == [f"== {f}" for f in files]
+    out = blcheck("diagnose", "--no-live", "--json", *files)
+    assert [d["file"] for d in json.loads(out.stdout)] == files
