@@ -11,7 +11,7 @@ from bot.dnsbl.catalog import Catalog
 from bot.dnsbl.checker import CheckRun
 from bot.dnsbl.decode import CLEAN, ERROR, LISTED, UNKNOWN
 from bot.dnsbl.results import ListCheck, Problem, Report
-from bot.i18n import messages
+from bot.i18n import Text, messages
 from bot.render.blocks import checking_message, result_message, usage_message
 from bot.render.blocktext import blocks_to_text
 from tests.slackstub import message_problems
@@ -55,8 +55,8 @@ def test_a_range_of_256_stays_within_limits_in_every_state(full_catalog: Catalog
 
 def test_one_address_with_huge_reasons_and_every_list_listed(full_catalog: Catalog) -> None:
     r = report(full_catalog, "11.22.33.44", LISTED, "<script>&" * 1000)
-    message = result_message(t, CheckRun([r], [Problem("mail.example", "x" * 5000)],
-                                         elapsed=1.25), "11.22.33.44").payload()
+    problem = Problem("mail.example", Text("lookup.failed", error="x" * 5000))
+    message = result_message(t, CheckRun([r], [problem], elapsed=1.25), "11.22.33.44").payload()
     assert_fits(message)
     text = json.dumps(message)
     assert "<script>" not in text and "&lt;script&gt;&amp;" in text

@@ -265,7 +265,7 @@ async def test_app_home_lists_watches_and_its_buttons_work(rig: Rig, zones: Zone
                             "value": json.dumps({"w": wt.id})}]}
     await rig.bot.action(payload)
     await rig.slack.wait_for(lambda: "U0USER" in rig.slack.views)
-    assert ":mute: until" in json.dumps(rig.slack.views["U0USER"])
+    assert ":mute: muted until" in json.dumps(rig.slack.views["U0USER"])
     (muted,) = await rig.watching.store.watches("T0TEST")
     assert muted.muted_until is not None and muted.muted_until > time.time() + 80_000
 

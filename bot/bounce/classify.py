@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 
 from bot.bounce.model import Failure
 from bot.bounce.rules import Blocklist, Provider, Rules
@@ -14,7 +15,11 @@ _CONTINUATION = re.compile(r"\s[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}\s)?")
 
 
 def normalize(text: str) -> str:
-    """One line, lower case, Postfix/Gmail continuation prefixes ("550-5.7.1") dropped."""
+    """One line, lower case, Postfix/Gmail continuation prefixes ("550-5.7.1") dropped, and
+    compatibility forms folded (NFKC): full-width letters and U+3000 spaces, half-width katakana
+    (「ﾒｰﾙ」) and no-break spaces match the phrases as written in bounce.toml."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
     text = re.sub(r"\s+", " ", text).strip()
     head, rest = text[:12], text[12:]
     return (head + _CONTINUATION.sub(" ", rest)).lower()
@@ -53,10 +58,11 @@ def refused_ip(rules: Rules, f: Failure) -> str | None:
 
 
 def reason_of(rules: Rules, f: Failure, text: str, provider: Provider | None,
-              blocklist: Blocklist | None) -> tuple[str, str | None]:
-    """(reason, provider-specific remedy or None)."""
+              blocklist: Blocklist | None, provider_text: str | None = None) -> tuple[str, str | None]:
+    """(reason, provider-specific remedy or None). `provider_text`: what the provider's own rules
+    read, the reply with the notice around it (au says "account is disabled" outside the reply)."""
     if provider is not None:
-        contains = text.__contains__
+        contains = (provider_text or text).__contains__
         for rule in provider.rules:
             if any(map(contains, rule.phrases)):
                 return rule.reason, rule.remedy
@@ -98,11 +104,19 @@ def reason_of(rules: Rules, f: Failure, text: str, provider: Provider | None,
 
 
 def classify(rules: Rules, f: Failure) -> None:
-    """Fill in reason, blocklist, provider, refused IP, explanation, remedy and links."""
+    """Fill in reason, blocklist, provider, refused IP, explanation, remedy and links.
+
+    The server's reply decides; the reporting MTA's own words (`f.context`) count for the
+    provider's rules and, when the reply decides nothing, for everything: a Japanese notice whose
+    only reason is 「メールボックスの容量を超えています」 must not stay "onhold"."""
     text = normalize(f.diagnostic)
-    provider = find_provider(rules, f, text)
+    full = normalize(f"{f.diagnostic} {f.context}") if f.context else text
+    provider = find_provider(rules, f, full)
     blocklist = find_blocklist(rules, text)
-    f.reason, provider_remedy = reason_of(rules, f, text, provider, blocklist)
+    f.reason, provider_remedy = reason_of(rules, f, text, provider, blocklist, full)
+    if f.reason in ("onhold", "undefined") and full != text:
+        blocklist = blocklist or find_blocklist(rules, full)
+        f.reason, provider_remedy = reason_of(rules, f, full, provider, blocklist)
     f.provider = provider.id if provider else None
     f.blocklist = blocklist.id if blocklist else None
     if f.reason in ("blocked", "badreputation", "rejected", "requireptr", "norelaying") or blocklist:

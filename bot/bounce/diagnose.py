@@ -11,8 +11,9 @@ from typing import Any
 
 from bot.bounce import mime
 from bot.bounce.classify import classify
-from bot.bounce.extract import codes, extract, stage_in_reply, stage_of
+from bot.bounce.extract import extract
 from bot.bounce.model import Diagnosis, Failure
+from bot.bounce.reply import codes, stage_in_reply, stage_of
 from bot.bounce.rules import Rules, default_rules
 from bot.dnsbl.checker import Checker
 from bot.errors import TargetError

@@ -1,9 +1,10 @@
 """Failed recipients out of bounce text, one small reader per format.
 
 Readers: RFC 3464 delivery-status fields; the human part of Postfix, Sendmail, Exim, qmail,
-Gmail and Exchange NDRs; MTA log lines (Postfix, Sendmail, Exim, qmail). Their findings are
-merged per recipient: the DSN gives recipient, action and status; the text gives the stage, the
-remote host and, for Sendmail, the remote reply itself (over the DSN's generated one).
+Gmail and Exchange NDRs; Japanese notices (`japanese.py`); MTA log lines (Postfix, Sendmail, Exim,
+qmail). Their findings are merged per recipient: the DSN gives recipient, action and status; the
+text gives the stage, the remote host and, for Sendmail, the remote reply itself (over the DSN's
+generated one). Shared reply helpers (codes, stages, addresses) live in `reply.py`.
 
 Every pattern is linear: line-anchored, no nested quantifiers, each line bounded in length, so
 a 40,000-character paste or a megabyte .eml takes time in proportion to its size.
@@ -13,75 +14,32 @@ from __future__ import annotations
 
 import re
 
+from bot.bounce import japanese
 from bot.bounce.mime import Source
 from bot.bounce.model import Failure
+from bot.bounce.reply import ADDR as _ADDR
+from bot.bounce.reply import ADDRESS, codes, stage_in_reply, stage_of
+from bot.bounce.reply import HOST_SAID as _HOST_SAID
+from bot.bounce.reply import IN_REPLY as _IN_REPLY
+from bot.bounce.reply import REPLY as _REPLY
+from bot.bounce.reply import STATUS as _STATUS
+from bot.bounce.reply import address as _address
+from bot.bounce.reply import clean as _clean
 
 MAX_LINE = 4000
 MAX_RECORDS = 500  # failed recipients read from one input (a list bounce can name thousands)
-ADDRESS = r"[^\s<>()\[\]\",;:@]{1,200}@[A-Za-z0-9._-]{1,255}"
-_ADDR = re.compile(ADDRESS)
 _ANGLE_ADDR = re.compile(r"<(" + ADDRESS + r")>")
-_REPLY = re.compile(r"\b([245]\d\d)(?:[ -]|$)(?:\s*([245]\.\d{1,3}\.\d{1,3})\b)?")
-_STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _DSN_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]{0,60}):[ \t]*(.*)$")
 _CUT = re.compile(
     r"^[ \t]*(?:-{2,}[ \t]*(?:Below this line is a copy of the message|This is a copy of the message|"
     r"Original message|The header of the original message|Original Message)|"
     r"Original message headers:|-+ ?Original message ?-+|"
     r"----- The following is a copy of|Content-Type: message/rfc822|"
-    r"Below is a copy of the original message|Message headers follow|Original message follows)",
+    r"Below is a copy of the original message|Message headers follow|Original message follows|"
+    # Japanese Exchange 「元のメッセージ ヘッダー:」, ISPs' 「----- 送信されたメールのヘッダー -----」
+    r"元のメッセージ[ \t\u3000\u00a0]?ヘッダー?[:：]|"
+    r"-{2,}[ \t\u3000]{0,4}(?:元のメッセージ|送信(?:された)?メール|返送(?:された)?メール|オリジナル))",
     re.IGNORECASE | re.MULTILINE)
-
-# SMTP verbs are matched in upper case only: "mail" and "data" are ordinary words in replies.
-_STAGES = (
-    ("connect", re.compile(r"initial connection|refused to talk to me|[Cc]onnect(?:ion)? to |"
-                           r"greeting|banner")),
-    ("HELO", re.compile(r"\b(?:EHLO|HELO)\b|my name was rejected")),
-    ("MAIL", re.compile(r"\bMAIL(?: FROM)?\b|[Ss]ender was rejected")),
-    ("RCPT", re.compile(r"\bRCPT(?: TO)?\b|does not like recipient")),
-    ("DATA", re.compile(r"\bDATA\b|end of data|failed after I sent the message")),
-)
-_STAGE_IN_REPLY = re.compile(r"\(in reply to (.{1,80}?) command\)|after ((?:RCPT TO|MAIL FROM|DATA|"
-                             r"end of data|initial connection|EHLO|HELO)[^:]{0,200}):|\(state \d{1,2}\)|"
-                             r"refused to talk to me")
-_GMAIL_STATE = {"6": "MAIL", "8": "AUTH", "9": "AUTH", "12": "AUTH", "13": "HELO", "14": "RCPT",
-                "15": "DATA", "17": "DATA", "18": "DATA"}
-
-
-def stage_of(text: str) -> str | None:
-    """connect / HELO / MAIL / RCPT / DATA from "(in reply to RCPT TO command)" and the like."""
-    m = re.search(r"\(state (\d{1,2})\)", text)
-    if m and m.group(1) in _GMAIL_STATE:
-        return _GMAIL_STATE[m.group(1)]
-    for stage, pattern in _STAGES:
-        if pattern.search(text):
-            return stage
-    return None
-
-
-def stage_in_reply(text: str) -> str | None:
-    """The stage a reply text itself names ("(in reply to RCPT TO command)"), else None."""
-    m = _STAGE_IN_REPLY.search(text)
-    return stage_of(m.group(0)) if m else None
-
-
-def codes(text: str) -> tuple[str | None, str | None]:
-    """The first SMTP reply code and enhanced status in a reply, as written."""
-    reply = status = None
-    m = _REPLY.search(text)
-    if m:
-        reply, status = m.group(1), m.group(2)
-        if status and status[0] != reply[0]:
-            status = None  # "550 4.x.x" is inconsistent: keep the reply code only
-    if status is None:
-        s = _STATUS.search(text)
-        if s and (reply is None or s.group(1)[0] == reply[0]):
-            status = s.group(1)
-    return reply, status
-
-
-def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def cut_original(text: str) -> str:
@@ -168,11 +126,6 @@ def from_dsn(block: dict[str, str]) -> Failure:
     )
 
 
-def _address(text: str) -> str | None:
-    m = _ADDR.search(text or "")
-    return m.group(0).strip(".").lower() if m else None
-
-
 # -- NDR texts --------------------------------------------------------------------------------
 
 
@@ -200,8 +153,6 @@ def _paragraphs(lines: list[str]) -> list[str]:
 
 _POSTFIX = re.compile(
     r"^<(" + ADDRESS + r")>(?: \(expanded from <[^>]{1,300}>\))?: (.{1,20000})$")
-_HOST_SAID = re.compile(r"host (\S{1,255}?)\[([^\]\s]{1,45})\] (said|refused to talk to me): (.*)")
-_IN_REPLY = re.compile(r"\(in reply to (.{1,80}?) command\)")
 
 
 def postfix_ndr(lines: list[str]) -> list[Failure]:
@@ -225,6 +176,7 @@ def postfix_ndr(lines: list[str]) -> list[Failure]:
             f.diagnostic = _clean(reply)
         else:
             f.diagnostic = _clean(rest)
+            f.stage = stage_in_reply(rest)  # au: "<rcpt>: 550 user unknown (in reply to RCPT TO command)"
             c = re.search(r"connect to (\S{1,255}?)\[([^\]\s]{1,45})\]", rest)
             if c:
                 f.remote_mta, f.remote_ip, f.stage = c.group(1), c.group(2), "connect"
@@ -246,7 +198,7 @@ def sendmail_ndr(lines: list[str]) -> list[Failure]:
     """The session transcript (`... while talking to`, `>>>`, `<<<`) and the address list."""
     failures: list[Failure] = []
     listed: list[tuple[str, str]] = []  # (recipient, "(reason: ...)")
-    host = command = None
+    host = command = named = None  # named: au (ezweb) writes "Recipient: <rcpt>" before the transcript
     reply: list[str] = []
     in_list = False
 
@@ -254,7 +206,7 @@ def sendmail_ndr(lines: list[str]) -> list[Failure]:
         nonlocal reply
         if reply and reply[0][:1] in "45":
             text = " ".join(reply)
-            rcpt = _address(command or "") if command and command.upper().startswith("RCPT") else None
+            rcpt = _address(command or "") if command and command.upper().startswith("RCPT") else named
             # No command sent yet in this session: the greeting itself refused us.
             stage = stage_of(command) if command else ("connect" if host else None)
             f = Failure(recipient=rcpt, diagnostic=_clean(text), remote_mta=host, stage=stage,
@@ -278,7 +230,9 @@ def sendmail_ndr(lines: list[str]) -> list[Failure]:
             reply.append(part)
         else:
             flush()
-            if "following addresses had" in s.lower():
+            if s.startswith("Recipient: <"):
+                named = _address(s)
+            elif "following addresses had" in s.lower():
                 in_list = True
             elif in_list and (a := _ANGLE_ADDR.match(s) or _BARE_ADDR.match(s)):
                 listed.append((a.group(1).lower(), ""))
@@ -420,7 +374,9 @@ _BOUNCE_SUBJECT = re.compile(r"undeliver|deliver(?:y|ed)? (?:status|fail|error|n
 
 def looks_like_bounce(source: Source) -> bool:
     h = source.headers
-    return bool(_BOUNCE_FROM.search(h.get("from", "")) or _BOUNCE_SUBJECT.search(h.get("subject", ""))
+    subject = h.get("subject", "")
+    return bool(_BOUNCE_FROM.search(h.get("from", "")) or _BOUNCE_SUBJECT.search(subject)
+                or japanese.SUBJECT.search(japanese.nfkc(subject))
                 or h.get("x-failed-recipients") or "report-type=delivery-status" in h.get("content-type", ""))
 
 
@@ -466,6 +422,11 @@ def gmail_ndr(text: str) -> list[Failure]:
     return [f]
 
 
+_HOSTNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9-]{1,63}){1,10}$")
+_GENERATING = re.compile(r"(?:Generating server|生成元サーバー?|生成サーバー?)[ \t]?[:：][ \t\u3000]*"
+                         r"(\S{1,255})")
+
+
 def exchange_ndr(text: str) -> list[Failure]:
     failures = []
     for m in re.finditer(r"Remote Server(?: at [^'\n]{1,200}?)? returned '([^'\n]{1,2000})'|"
@@ -475,7 +436,12 @@ def exchange_ndr(text: str) -> list[Failure]:
         addrs = _ADDR.findall(before)
         f = Failure(recipient=addrs[-1].lower() if addrs else None, diagnostic=reply,
                     source="exchange")
-        if g := re.search(r"Generating server: (\S{1,255})", text):
+        # Exchange 2010 names the server that answered before the reply ("mx.example.com #550");
+        # otherwise the generating server (in Japanese NDRs 「生成元サーバー:」).
+        host = text[text.rfind("\n", 0, m.start()) + 1: m.start()].strip()
+        if m.group(2) and _HOSTNAME.match(host):
+            f.remote_mta = host
+        elif g := _GENERATING.search(text):
             f.remote_mta = g.group(1)
         f.reply_code, f.status = codes(reply)
         failures.append(f)
@@ -613,7 +579,18 @@ def extract(source: Source) -> list[Failure]:
         ]
     if not found:
         found = address_colon_reply(lines)
+    # A Japanese notice: read only when no English layout was found in it (au's wrapper around a
+    # Postfix or Sendmail transcript is read by those readers), but its words are kept either way.
+    wrapper = japanese.read(text) if japanese.wrapped(text) else None
+    if not found and wrapper is not None:
+        # Prose alone (no reply, no 「理由:」) is a person talking unless the headers say bounce:
+        # a Japanese chat message quoting an address must not get an answer in a passive channel.
+        prose_ok = source.is_mime and looks_like_bounce(source)
+        found = [f for f in wrapper.failures if f.source == "japanese" or prose_ok]
     failures = _merge(dsn[:MAX_RECORDS], found[:MAX_RECORDS])
+    if wrapper is not None:
+        for f in failures:
+            f.context = f.context or wrapper.context
     if not failures:
         failures = log_lines(lines)[:MAX_RECORDS]
     if not failures and source.is_mime and looks_like_bounce(source):

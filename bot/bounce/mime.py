@@ -2,8 +2,8 @@
 
 An .eml (RFC 5322 / MIME, RFC 3464 DSN) is decoded part by part: quoted-printable and base64
 undone, legacy charsets (ISO-2022-JP, Shift_JIS, EUC-JP) decoded, the delivery-status fields
-kept, the returned original message dropped (it would only add noise). Pasted chat text is
-unescaped from Slack's `&lt;` `&gt;` `&amp;` and link markup.
+kept, the returned original message dropped (it would only add noise); `charsets.py` says how.
+Pasted chat text is unescaped from Slack's `&lt;` `&gt;` `&amp;` and link markup.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import email.policy
 import email.utils
 import re
 from dataclasses import dataclass, field
+
+from bot.bounce import charsets
 
 MAX_INPUT = 5 * 1024 * 1024  # bytes: an .eml of a few MB; anything larger is cut, with a note
 _HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]{0,60}:(?:[ \t]|$)|^[ \t]+\S")
@@ -35,17 +37,6 @@ class Source:
     is_mime: bool = False
 
 
-def _charset_decode(payload: bytes, charset: str | None) -> str:
-    for name in (charset, "utf-8", "iso-2022-jp", "shift_jis", "euc-jp", "latin-1"):
-        if not name:
-            continue
-        try:
-            return payload.decode(name)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return payload.decode("utf-8", "replace")
-
-
 def _part_text(part: email.message.Message) -> str:
     if part.get_content_type() == "message/delivery-status":
         blocks = part.get_payload()
@@ -55,7 +46,7 @@ def _part_text(part: email.message.Message) -> str:
                                for b in blocks if isinstance(b, email.message.Message))
     payload = part.get_payload(decode=True)
     if isinstance(payload, bytes):
-        return _charset_decode(payload, part.get_content_charset())
+        return charsets.decode(payload, part.get_content_charset())
     raw = part.get_payload()
     return raw if isinstance(raw, str) else ""
 
@@ -73,15 +64,33 @@ _ORIGINAL_PART = re.compile(rb"^Content-Type:[ \t]*(?:message/rfc822|text/rfc822
 ORIGINAL_KEEP = 16_384  # bytes of the returned message kept: its headers, not its body
 
 
+def header_text(value: str) -> str:
+    """A header's text: encoded-words (RFC 2047) and raw 8-bit bytes decoded like bodies are, so
+    an ISO-2022-JP or Shift_JIS Subject reads as Japanese (email.header gives up on
+    "windows-31j" and on NEC characters and would leave the =?...?= as it is)."""
+    value = str(value)
+    if not value.isascii():  # raw 8-bit bytes, kept as surrogates by the compat32 parser
+        try:
+            return charsets.decode(value.encode("utf-8", "surrogateescape"), None)
+        except UnicodeEncodeError:
+            return value
+    try:
+        words = email.header.decode_header(value)
+    except Exception:
+        return value
+    out = []
+    for chunk, charset in words:
+        out.append(charsets.decode(chunk, charset) if isinstance(chunk, bytes) else chunk)
+    text = re.sub(r"\s+", " ", "".join(out)).strip()
+    return text if text and (len(words) > 1 or words[0][1]) else value
+
+
 def _headers_of(msg: email.message.Message) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in msg.items():
         k = key.lower()
         if k in _WANTED and k not in out:
-            try:
-                out[k] = str(email.header.make_header(email.header.decode_header(str(value))))
-            except Exception:
-                out[k] = str(value)
+            out[k] = header_text(value)
     return out
 
 

@@ -22,6 +22,10 @@ class Failure:
     diagnostic_type: str | None = None  # smtp, x-unix, x-postfix ...
     source: str = "text"  # how it was found: dsn, postfix, sendmail, exim, qmail, log, ...
     inbound: bool = False  # a log line of this server refusing someone else
+    # The reporting MTA's own words around the reply (a Japanese carrier's 「宛先不明」, au's "The
+    # user(s) account is disabled."): read for a provider's verdicts and when the reply alone
+    # decides nothing; never shown as the server's reply.
+    context: str = ""
     # filled in by the classifier
     refused_ip: str | None = None
     reason: str = "undefined"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -90,7 +91,9 @@ def _strings(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     value = raw.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise CatalogError(f"{where}: {key} must be a list of strings")
-    return tuple(v.lower() for v in value)
+    # Folded as classify.normalize() folds the text (NFKC, lower case): 「ＩＰアドレス」 or 「ﾒｰﾙ」
+    # in the data match however the bounce wrote them.
+    return tuple(unicodedata.normalize("NFKC", v).lower() for v in value)
 
 
 def parse(text: str, source: str = "bounce.toml") -> Rules:
