@@ -141,7 +141,7 @@ class UserLanguages:
     (BLCHECK_LANG), never a delayed acknowledgement."""
 
     def __init__(self, default: str | None, ttl: float = 3600.0, max_size: int = 10_000,
-                 timeout: float = 1.0) -> None:
+                 timeout: float = 0.5) -> None:  # before the ack: Slack allows 3 s in all
         self.default = default
         self.ttl = ttl
         self.max_size = max_size
