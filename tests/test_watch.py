@@ -432,3 +432,17 @@ async def test_history_picture_shows_a_weekly_relisting_at_a_glance(rig: Rig) ->
     bar = [is_bar(x, row) for x in range(image.width)]
     starts = sum(1 for a, b in zip([False, *bar], bar, strict=False) if b and not a)
     assert starts == 12
+
+
+async def test_a_test_point_that_times_out_is_not_announced_as_a_broken_list(rig: Rig) -> None:
+    from bot.dnsbl.health import LISTS_WORLD, UNREACHABLE, Health
+
+    await rig.bot.command("add 11.22.33.44", command="/blwatch")
+    await rig.slack.wait_for(lambda: bool(rig.channel()), 15)
+    scheduler = rig.watching.scheduler
+    before = await rig.watching.store.pending_count()
+    # A loaded resolver loses a probe: DNS trouble, like any unknown answer, posts nothing.
+    await scheduler._record_health({"spamcop": Health("spamcop", UNREACHABLE, "test point query failed")})
+    assert await rig.watching.store.pending_count() == before
+    await scheduler._record_health({"spamcop": Health("spamcop", LISTS_WORLD, "lists the world")})
+    await rig.slack.wait_for(lambda: any("SpamCop is not working" in m["text"] for m in rig.channel()), 10)

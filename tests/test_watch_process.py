@@ -228,8 +228,13 @@ async def test_three_bots_one_killed_mid_run_every_watch_checked_once_every_aler
         await victim.proc.wait()
         await wait_checks(2, 60)
         listed = [*small, big]
-        await slack.wait_for(lambda: all(any(f"{t} is now listed" in m["text"] for m in roots(slack))
-                                         for t in listed), 40)
+        try:
+            await slack.wait_for(lambda: all(any(f"{t} is now listed" in m["text"] for m in roots(slack))
+                                             for t in listed), 40)
+        except AssertionError:
+            print("checks:", await checks())
+            print("posted:", sorted({m["text"][:90] for m in slack.messages.get("C0ALERTS", [])}))
+            raise
         await asyncio.sleep(5)  # past the dead process's leases: nothing is done twice
         assert await checks() == {t: 2 for t in listed}  # every due watch checked once per phase
         texts = [m["text"] for m in roots(slack)]

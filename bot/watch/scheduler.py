@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from bot.dnsbl.checker import Checker
-from bot.dnsbl.health import Health
+from bot.dnsbl.health import UNREACHABLE, UNTESTED, Health
 from bot.errors import BlcheckError, ConfigError
 from bot.targets import Target, parse_target, range_network
 from bot.watch.diff import Change, Key, Seen, diff, observe
@@ -162,7 +162,11 @@ class Scheduler:
         await self.store.record(watch, now, change, self.next_at(watch, now), self.announcer)
 
     async def _record_health(self, health: Mapping[str, Health]) -> None:
-        seen = {k: (h.usable, h.status, h.detail) for k, h in health.items() if h.status != "untested"}
+        """Only verdicts are announced (lists the world, dead, blocked, wrong answers). A test
+        point that timed out says nothing about the list: DNS trouble, like any unknown
+        answer, posts nothing, so a loaded resolver does not flap notices into the channel."""
+        seen = {k: (h.usable, h.status, h.detail) for k, h in health.items()
+                if h.status not in (UNTESTED, UNREACHABLE)}
         if seen:
             await self.store.record_health(seen, self.clock(), self.announcer)
 
