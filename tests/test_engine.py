@@ -228,3 +228,18 @@ async def test_items_not_reached_before_the_deadline_are_reported_unknown(
         result = await checker.check_targets([parse_target("11.22.34.0/28")])
     assert [r.query for r in result.reports] == [f"11.22.34.{i}" for i in range(16)]
     assert all(c.status == "unknown" for r in result.reports for c in r.checks)
+
+
+async def test_a_lost_test_point_answer_does_not_discount_a_real_listing(
+    full_catalog: Catalog, full_server: LocalBlocklistServer
+) -> None:
+    # Under load the test-point probe of SpamCop is lost while its answer for the address comes
+    # back: a timeout says nothing about the list, so the listing counts (a watch's baseline
+    # would otherwise miss it and alert it as "new" on the next run).
+    points = ("2.0.0.127.bl.spamcop.net", "1.0.0.127.bl.spamcop.net")
+    with FaultyProxy(("127.0.0.1", full_server.port), drop=points) as proxy:
+        result = await run(full_catalog, proxy.address, LISTED_V4, timeout=0.6)
+    assert proxy.dropped >= 2
+    spamcop = check(result.reports[0], "spamcop")
+    assert spamcop.status == "listed" and spamcop.counts_as_listing and spamcop.unreliable is None
+    assert result.health["spamcop"].status == "unreachable"

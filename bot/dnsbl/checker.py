@@ -18,7 +18,7 @@ from bot.dnsbl.budget import Budgets
 from bot.dnsbl.catalog import Catalog
 from bot.dnsbl.decode import CLEAN, ERROR, LISTED, UNKNOWN, decode
 from bot.dnsbl.expand import Expander, Item, make_resolver
-from bot.dnsbl.health import Health, HealthMonitor
+from bot.dnsbl.health import UNREACHABLE, Health, HealthMonitor
 from bot.dnsbl.names import prefix_for
 from bot.dnsbl.results import ListCheck, Problem, Report
 from bot.dnsbl.transport import DnsClient, Nameserver, Outcome
@@ -284,8 +284,9 @@ class Checker:
 
 
 def apply_health(check: ListCheck, health: Health) -> None:
-    """Make a sick list's answer say so; its listings never count (see `counts_as_listing`)."""
-    if health.usable:
+    """Make a sick list's answer say so; its listings never count (see `counts_as_listing`).
+    A test point that timed out is no verdict on the list: its own answers stand."""
+    if health.usable or health.status == UNREACHABLE:
         return
     check.unreliable = health.detail
     check.unreliable_why = health.why
