@@ -76,14 +76,17 @@ async def _reset(url: str, target: str) -> None:
     await engine.dispose()
 
 
-async def _listed(url: str) -> tuple[int, int, int]:
+async def _listed(url: str) -> tuple[dict[str, int], int, int]:
     engine = make_engine(url)
     store = Store(engine, "bench")
     (watch,) = await store.watches("T")
-    found = len(await store.listings(watch.id))
+    found = await store.listings(watch.id)
     pending = await store.pending_count()
     await engine.dispose()
-    return found, pending, watch.checks
+    by_list: dict[str, int] = {}
+    for x in found:
+        by_list[x.list_id] = by_list.get(x.list_id, 0) + 1
+    return by_list, pending, watch.checks
 
 
 async def one_run(url: str, nameserver: str, processes: int, target: str, rbldnsd_pid: int,
@@ -109,7 +112,9 @@ async def one_run(url: str, nameserver: str, processes: int, target: str, rbldns
           f"rbldnsd CPU {dns_cpu:.1f} s; "
           f"peak memory per process {max(f['rss_mb'] for f in figures):.0f} MB; "
           f"slices per process {[f['slices'] for f in figures]}")
-    print(f"    run recorded {checks} time(s); {found} listings on record, {queued} message(s) queued")
+    by_list = ", ".join(f"{n} on {lid}" for lid, n in sorted(found.items()))
+    print(f"    run recorded {checks} time(s); {sum(found.values())} listings on record ({by_list}), "
+          f"{queued} message(s) queued")
 
 
 async def bench(prefix: int, counts: list[int], database: str | None) -> None:

@@ -7,9 +7,9 @@ world-listing list) never change anything, so a DNS outage produces no alert at 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bot.dnsbl.decode import ALLOWED, CLEAN, LISTED
+from bot.dnsbl.decode import ALLOWED, CLEAN, LISTED, UNKNOWN
 from bot.dnsbl.results import ListCheck, Report
 
 Key = tuple[str, str]  # (address or domain, list id)
@@ -27,6 +27,16 @@ class Seen:
 class Observation:
     listed: dict[Key, Seen]
     clean: set[Key]  # answered "not listed" by a healthy list
+    unanswered: set[str] = field(default_factory=set)  # items a list did not answer (timeouts)
+
+    def merge(self, other: Observation) -> None:
+        """Add a second look: it fills in what this one left unanswered; an answer this one
+        already had wins (the second look is not a vote)."""
+        for key, seen in other.listed.items():
+            if key not in self.clean:
+                self.listed.setdefault(key, seen)
+        self.clean |= {key for key in other.clean if key not in self.listed}
+        self.unanswered &= other.unanswered
 
 
 def observe(reports: list[Report]) -> Observation:
@@ -34,6 +44,8 @@ def observe(reports: list[Report]) -> Observation:
     for report in reports:
         for check in report.checks:
             key = (report.query, check.list.id)
+            if check.status == UNKNOWN and check.unreliable is None:
+                obs.unanswered.add(report.query)
             if check.counts_as_listing:
                 obs.listed[key] = _seen(check)
             elif check.status in (CLEAN, ALLOWED) and check.unreliable is None:

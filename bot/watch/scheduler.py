@@ -25,7 +25,7 @@ from bot.dnsbl.checker import Checker
 from bot.dnsbl.health import UNREACHABLE, UNTESTED, Health
 from bot.errors import BlcheckError, ConfigError
 from bot.targets import Target, parse_target, range_network
-from bot.watch.diff import Change, Key, Seen, diff, observe
+from bot.watch.diff import Change, Key, Observation, Seen, diff, observe
 from bot.watch.store import Announcer, Slice, Store, Watch
 
 log = logging.getLogger(__name__)
@@ -112,9 +112,7 @@ class Scheduler:
             await self.store.release(watch, self.clock() + self.interval)
             return
         try:
-            run = await self.checker.check_targets([target], fresh=True)
-            obs = observe(run.reports)
-            await self._record_health(run.health)
+            obs = await self._look(target)
             previous = {(x.address, x.list_id) for x in await self.store.listings(watch.id)}
             await self._conclude(watch, diff(previous, obs), bool(obs.listed or obs.clean))
         except Exception:
@@ -128,9 +126,7 @@ class Scheduler:
             if watch is None or net is None:
                 return  # removed meanwhile: its slices went with it
             addresses = tuple(net[part.first + i] for i in range(part.size))
-            run = await self.checker.check_targets([Target(watch.target, "range", addresses)], fresh=True)
-            obs = observe(run.reports)
-            await self._record_health(run.health)
+            obs = await self._look(Target(watch.target, "range", addresses))
             here = {str(a) for a in addresses}
             gone = [k for k in await self._previous(watch) if k[0] in here and k in obs.clean]
             self.slices += 1
@@ -145,6 +141,22 @@ class Scheduler:
         except Exception:
             log.exception("watch %s: slice at +%s failed; another attempt follows", part.watch_id, part.first)
             await self.store.release_slice(part)
+
+    async def _look(self, target: Target) -> Observation:
+        """Check fresh; items some list did not answer (an answer lost under load) are asked
+        once more, so a baseline is not taken, or a listing missed, on a gap."""
+        run = await self.checker.check_targets([target], fresh=True)
+        await self._record_health(run.health)
+        obs = observe(run.reports)
+        if obs.unanswered and (obs.listed or obs.clean):  # nothing answered: DNS is down, wait
+            if target.kind in ("ip", "range"):
+                again = Target(target.text, "range",
+                               tuple(a for a in target.addresses if str(a) in obs.unanswered))
+            else:
+                again = target
+            second = await self.checker.check_targets([again], fresh=True)
+            obs.merge(observe(second.reports))
+        return obs
 
     async def _previous(self, watch: Watch) -> set[Key]:
         return {(x.address, x.list_id) for x in await self.store.listings(watch.id)}
