@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import threading
 import time
@@ -47,6 +48,7 @@ class ConsoleSlack:
     async def start(self) -> ConsoleSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk sends users.info as GET
         app.router.add_post("/response/{id}", self._response)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -82,7 +84,9 @@ class ConsoleSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if request.content_type == "application/json":
+        if request.method == "GET":
+            params: dict[str, Any] = dict(request.query)
+        elif request.content_type == "application/json":
             params = await request.json()
         else:
             params = dict(await request.post())
@@ -94,6 +98,13 @@ class ConsoleSlack:
             self._message("updated" if method == "chat.update" else "posted", params)
             return web.json_response({"ok": True, "channel": params.get("channel"), "ts": ts,
                                       "message_ts": ts})
+        if method == "users.info":
+            # The person at the terminal: their language is the terminal's (LANG=ja_JP.UTF-8).
+            user: dict[str, Any] = {"id": params.get("user"), "team_id": TEAM}
+            lang = os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+            if lang and lang not in ("C", "POSIX") and not lang.startswith("C."):
+                user["locale"] = lang.split(".")[0].replace("_", "-")
+            return web.json_response({"ok": True, "user": user})
         if method == "views.publish":
             view = params.get("view")
             view = json.loads(view) if isinstance(view, str) else view

@@ -23,7 +23,8 @@ ROOT = Path(__file__).parent.parent
 
 def bot_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "BLCHECK_")) or k == "BLCHECK_TEST_GUARD_LOG"}
+           if not k.startswith(("SLACK_", "BLCHECK_", "LC_")) or k == "BLCHECK_TEST_GUARD_LOG"}
+    env["LANG"] = "C.UTF-8"  # the console's user speaks the terminal's language: English here
     env.update(extra)
     return env
 
@@ -191,6 +192,14 @@ async def test_console_without_credentials_answers_in_the_terminal(cwd: Path) ->
     assert "10.1.2.3 is a private address; blocklists only list public ones." in output
     assert "/blcheck 198.51.100.0/28" in output  # help
     assert "12.0.0.9 is clean on all 30 lists" in output  # a direct message
+
+
+async def test_console_speaks_the_terminals_language(cwd: Path) -> None:
+    from bot.i18n import messages
+
+    output = await console_output(cwd, "/blcheck 12.0.0.9\n", LANG="ja_JP.UTF-8")
+    assert messages("ja").n("verdict.clean", 30, target="12.0.0.9") in output
+    assert "no Slack locale" not in output  # the console answers users.info itself
 
 
 async def test_console_uses_the_configured_resolver(cwd: Path,
