@@ -95,6 +95,8 @@ class Scheduler:
         if budgets is None or not budgets.budgets:
             return
         day, spent = budgets.drain()
+        if not spent:
+            return  # nothing asked since the last tick: no database round trip
         totals = await self.store.spend(day, spent)
         budgets.sync(day, totals)
         for budget in budgets.budgets.values():
