@@ -240,10 +240,9 @@ async def _on_watch(services: Services, t: Messages, body: dict[str, Any], actio
                           **notice_message(t("error.bad_button"), "error").payload())
         return
     store = services.watching.store
-    found = [wt for wt in await store.watches_by_id([watch_id])]
-    if not found:
+    wt = await store.watch(watch_id)
+    if wt is None:
         return
-    wt = found[0]
     if mute:
         until = time.time() + 86400
         await store.set_mute(wt.team_id, wt.channel_id, wt.target, until)

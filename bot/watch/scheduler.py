@@ -115,8 +115,7 @@ class Scheduler:
             return
         try:
             obs = await self._look(target)
-            previous = {(x.address, x.list_id) for x in await self.store.listings(watch.id)}
-            await self._conclude(watch, diff(previous, obs), bool(obs.listed or obs.clean))
+            await self._conclude(watch, diff(await self._previous(watch), obs), bool(obs.listed or obs.clean))
         except Exception:
             log.exception("watch %s (%s): check failed; retrying next interval", watch.id, watch.target)
             await self.store.release(watch, self.clock() + min(self.interval, 300))

@@ -148,10 +148,6 @@ class Store:
         async with self.engine.connect() as conn:
             return [Watch.of(r) for r in (await conn.execute(query)).all()]
 
-    async def watches_by_id(self, ids: list[int]) -> list[Watch]:
-        async with self.engine.connect() as conn:
-            return [Watch.of(r) for r in (await conn.execute(select(w).where(w.c.id.in_(ids)))).all()]
-
     async def set_mute(self, team: str, channel: str, target: str, until: float | None) -> bool:
         async with self.engine.begin() as conn:
             result = await conn.execute(update(w).where(
